@@ -1,0 +1,142 @@
+# Prescore's developer entry points. `make demo` and `make test` do everything on a fresh machine.
+#
+# The servers are project-local: PostgreSQL under .run/pg and Redis under .run/redis, bound to
+# 127.0.0.1 on non-default ports so they never meet a system-wide server.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+ROOT        := $(abspath .)
+RUN         := $(ROOT)/.run
+PG_PORT     ?= 55432
+REDIS_PORT  ?= 56379
+PG_DIR      := $(RUN)/pg
+PG_DATA     := $(PG_DIR)/data
+REDIS_DIR   := $(RUN)/redis
+PG_USER     := prescore
+PG_PASSWORD := prescore-dev
+PG_DB       := prescore
+DATABASE_URL ?= postgresql://$(PG_USER):$(PG_PASSWORD)@127.0.0.1:$(PG_PORT)/$(PG_DB)
+REDIS_URL    ?= redis://127.0.0.1:$(REDIS_PORT)/0
+export DATABASE_URL REDIS_URL
+
+APT_PACKAGES := libpq-dev libhiredis-dev libcurl4-openssl-dev pkg-config postgresql redis-server
+PG_BIN       = $(shell ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+# When run as root, PostgreSQL runs as the unprivileged `postgres` user that Debian's package creates.
+AS_PG        = $(if $(filter 0,$(shell id -u)),runuser -u postgres --,)
+VENV         := $(RUN)/venv
+ENTITIES     ?= 1000000
+DEMO_ENTITIES ?= 200000
+PRESCORE_DEBUG := .build/debug/prescore
+
+.PHONY: help setup services services-stop build test demo bench venv model clean
+
+help:
+	@echo "make demo           the main job end to end on local PostgreSQL and Redis"
+	@echo "make test           install, start servers, build and run the whole test suite"
+	@echo "make bench          release build and benchmarks (ENTITIES=$(ENTITIES))"
+	@echo "make setup          install missing system packages (apt-get)"
+	@echo "make services       start PostgreSQL and Redis under .run/ (prints DATABASE_URL, REDIS_URL)"
+	@echo "make services-stop  stop them"
+	@echo "make model          retrain the demo model and its parity fixture (Python XGBoost)"
+
+## Installs only what is missing: one apt-get update, then the missing packages.
+setup:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo"; \
+	  $$sudo apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	else echo "setup: all system packages present"; fi
+
+## Starts PostgreSQL and Redis if they are not running; the last two lines are ready to `export`.
+services: setup
+	@mkdir -p $(PG_DIR) $(REDIS_DIR)
+	@if [ ! -f $(PG_DATA)/PG_VERSION ]; then \
+	  echo "initdb $(PG_DATA)"; \
+	  echo "$(PG_PASSWORD)" > $(PG_DIR)/pwfile; \
+	  if [ -n "$(AS_PG)" ]; then chown -R postgres:postgres $(PG_DIR); fi; \
+	  $(AS_PG) $(PG_BIN)/initdb -D $(PG_DATA) -U $(PG_USER) --pwfile=$(PG_DIR)/pwfile \
+	    --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >$(PG_DIR)/initdb.log; \
+	  rm -f $(PG_DIR)/pwfile; \
+	fi
+	@if ! $(AS_PG) $(PG_BIN)/pg_ctl -D $(PG_DATA) status >/dev/null 2>&1; then \
+	  echo "starting PostgreSQL on 127.0.0.1:$(PG_PORT)"; \
+	  $(AS_PG) $(PG_BIN)/pg_ctl -D $(PG_DATA) -l $(PG_DIR)/server.log -w -t 60 \
+	    -o "-c listen_addresses=127.0.0.1 -p $(PG_PORT) -k $(PG_DIR) -c max_connections=200 \
+	        -c shared_buffers=256MB -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+	    start >/dev/null; \
+	else echo "PostgreSQL already running"; fi
+	@$(PG_BIN)/psql -h $(PG_DIR) -p $(PG_PORT) -U $(PG_USER) -d postgres -Atqc \
+	  "SELECT 1 FROM pg_database WHERE datname = '$(PG_DB)'" | grep -q 1 || \
+	  $(PG_BIN)/psql -h $(PG_DIR) -p $(PG_PORT) -U $(PG_USER) -d postgres -qc "CREATE DATABASE $(PG_DB)"
+	@if ! redis-cli -h 127.0.0.1 -p $(REDIS_PORT) ping >/dev/null 2>&1; then \
+	  echo "starting Redis on 127.0.0.1:$(REDIS_PORT)"; \
+	  redis-server --bind 127.0.0.1 --port $(REDIS_PORT) --dir $(REDIS_DIR) --daemonize yes \
+	    --pidfile $(REDIS_DIR)/redis.pid --logfile $(REDIS_DIR)/redis.log --save "" --appendonly no; \
+	  for i in $$(seq 50); do redis-cli -p $(REDIS_PORT) ping >/dev/null 2>&1 && break; sleep 0.1; done; \
+	else echo "Redis already running"; fi
+	@echo "DATABASE_URL=$(DATABASE_URL)"
+	@echo "REDIS_URL=$(REDIS_URL)"
+
+services-stop:
+	@if [ -f $(PG_DATA)/PG_VERSION ]; then $(AS_PG) $(PG_BIN)/pg_ctl -D $(PG_DATA) -m fast stop >/dev/null 2>&1 \
+	  && echo "PostgreSQL stopped" || echo "PostgreSQL was not running"; fi
+	@redis-cli -p $(REDIS_PORT) shutdown nosave >/dev/null 2>&1 && echo "Redis stopped" || echo "Redis was not running"
+
+build: setup
+	swift build
+
+## The whole suite against the real servers. Swift Testing runs tests in parallel; tests that disturb
+## a server use a database or key prefix of their own.
+test: services
+	swift build --build-tests
+	swift test --skip-build
+
+## The main job end to end: migrate, seed, validate the jobs, score a sample, print what happened.
+demo: services build
+	@echo; echo "== migrate"; $(PRESCORE_DEBUG) migrate
+	@echo; echo "== seed $(DEMO_ENTITIES) demo entities"; $(PRESCORE_DEBUG) demo seed --entities $(DEMO_ENTITIES)
+	@echo; echo "== validate jobs/"; $(PRESCORE_DEBUG) jobs validate
+	@echo; echo "== jobs"; $(PRESCORE_DEBUG) jobs list
+	@mkdir -p $(RUN)/demo
+	@$(PG_BIN)/psql "$(DATABASE_URL)" -qc "\copy (SELECT user_id AS key, f_amount_avg_30d, f_amount_max_30d, \
+	  f_txn_count_7d, f_txn_count_30d, f_account_age_days, f_distinct_merchants_30d, f_distinct_countries_30d, \
+	  f_night_txn_ratio, f_declined_ratio_30d, f_chargebacks_365d, f_avg_ticket_change, f_device_count_30d, \
+	  f_ip_risk_score, f_email_age_days, f_failed_logins_7d, f_velocity_1h FROM demo.users ORDER BY user_id LIMIT 10) \
+	  TO '$(RUN)/demo/sample.csv' CSV HEADER"
+	@echo; echo "== score 10 demo users with the fraud_risk model"
+	@$(PRESCORE_DEBUG) model predict --model jobs/models/fraud_risk.json --input $(RUN)/demo/sample.csv \
+	  --output $(RUN)/demo/scores.csv
+	@paste -d, <(cut -d, -f1-4 $(RUN)/demo/sample.csv) <(cut -d, -f2 $(RUN)/demo/scores.csv)
+	@echo; echo "demo done: scores in $(RUN)/demo/scores.csv"
+
+## A virtual environment with Python XGBoost, for the benchmark's reference and for training.
+venv: $(VENV)/.ready
+$(VENV)/.ready: jobs/models/requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q -r jobs/models/requirements.txt
+	touch $@
+
+## Retrains the committed demo model and parity fixture from the seeded demo data.
+model: services venv build
+	$(PRESCORE_DEBUG) migrate
+	$(PRESCORE_DEBUG) demo seed --entities 200000
+	$(VENV)/bin/python jobs/models/train_fraud_risk.py --database-url "$(DATABASE_URL)" \
+	  --psql $(PG_BIN)/psql --out jobs/models --fixture Tests/PrescoreCoreTests/Fixtures
+
+## Benchmarks: scoring throughput against XGBoost's own inplace_predict, on the same rows.
+bench: services venv
+	swift build -c release --product prescore
+	swift build -c release --product prescore-bench
+	.build/release/prescore migrate
+	.build/release/prescore demo seed --entities $(ENTITIES)
+	.build/release/prescore-bench scoring --model jobs/models/fraud_risk.json --rows $(ENTITIES) \
+	  --python $(VENV)/bin/python --psql $(PG_BIN)/psql --work-dir $(RUN)/bench
+
+clean: services-stop
+	rm -rf $(RUN)

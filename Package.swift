@@ -1,0 +1,82 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+/// Settings every Prescore target shares: Swift 6 language mode (strict concurrency) and
+/// `any` spelled out for existentials.
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny")
+]
+
+let package = Package(
+    name: "Prescore",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "prescore", targets: ["prescore"]),
+        .executable(name: "prescore-bench", targets: ["PrescoreBench"]),
+        .library(name: "PrescoreCore", targets: ["PrescoreCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
+    ],
+    targets: [
+        // C libraries from Debian, found through pkg-config. Each shim.h is the only C the project has.
+        .systemLibrary(
+            name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(
+            name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
+        .systemLibrary(
+            name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+
+        // Pure logic: job files, cron, models and scoring. No I/O, no C.
+        .target(
+            name: "PrescoreCore",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            swiftSettings: strictSettings),
+
+        // One adapter per C library; their public APIs are Swift types only.
+        .target(
+            name: "PrescorePostgres", dependencies: ["CLibPQ"], swiftSettings: strictSettings),
+        .target(
+            name: "PrescoreRedis", dependencies: ["CHiredis"], swiftSettings: strictSettings),
+        .target(
+            name: "PrescoreHTTPClient", dependencies: ["CCurl"], swiftSettings: strictSettings),
+
+        // The commands: wiring of configuration, files and adapters. The executable only calls it.
+        .target(
+            name: "PrescoreCLI",
+            dependencies: [
+                "PrescoreCore", "PrescorePostgres", "PrescoreRedis",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "CSV", package: "CSV.swift"),
+            ],
+            swiftSettings: strictSettings),
+        .executableTarget(
+            name: "prescore", dependencies: ["PrescoreCLI"], swiftSettings: strictSettings),
+        .executableTarget(
+            name: "PrescoreBench",
+            dependencies: [
+                "PrescoreCore", "PrescoreCLI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings),
+
+        .testTarget(
+            name: "PrescoreCoreTests", dependencies: ["PrescoreCore"],
+            resources: [.copy("Fixtures")], swiftSettings: strictSettings),
+        .testTarget(
+            name: "PrescorePostgresTests", dependencies: ["PrescorePostgres"],
+            swiftSettings: strictSettings),
+        .testTarget(
+            name: "PrescoreRedisTests", dependencies: ["PrescoreRedis"],
+            swiftSettings: strictSettings),
+        .testTarget(
+            name: "PrescoreHTTPClientTests", dependencies: ["PrescoreHTTPClient"],
+            swiftSettings: strictSettings),
+        .testTarget(
+            name: "PrescoreCLITests", dependencies: ["PrescoreCLI", "PrescoreCore"],
+            swiftSettings: strictSettings),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,8 @@
+import ArgumentParser
+
+struct ModelCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "model",
+        abstract: "Work with models directly.",
+        subcommands: [ModelPredictCommand.self])
+}

@@ -1,0 +1,66 @@
+import ArgumentParser
+import CSV
+import Foundation
+import PrescoreCore
+
+struct ModelPredictCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "predict",
+        abstract: "Score the rows of a CSV file with a model.",
+        discussion: """
+            FILE is an XGBoost JSON model (save_model("model.json")) or a YAML file with a model: \
+            block as in a job file. The input has a header; its first column is the entity key, the \
+            others are features, matched to the model by name (an empty cell is a missing value). \
+            The output is CSV with the header key,score, in input order; each score is the shortest \
+            decimal that reads back to the same 32-bit float.
+            """)
+
+    @Option(name: .customLong("model"), help: ArgumentHelp("The model.", valueName: "file"))
+    var model: String
+
+    @Option(name: .customLong("input"), help: ArgumentHelp("The rows to score (CSV).", valueName: "rows.csv"))
+    var input: String
+
+    @Option(name: .customLong("output"), help: ArgumentHelp("Where to write scores; standard output if omitted.",
+                                                            valueName: "out.csv"))
+    var output: String?
+
+    /// Rows read, scored and written at a time: bounds memory for files of any length.
+    static let chunkRows = 65_536
+
+    func run() throws {
+        let scorer = try ModelLoader.scorer(file: model)
+        let reader = try CSVFeatureReader(file: input, scorer: scorer)
+        // Scores go to a temporary file first, so a failure halfway never leaves a partial output.
+        let destination = output ?? "/dev/stdout"
+        let staging = output.map { $0 + ".partial-\(ProcessInfo.processInfo.processIdentifier)" }
+        guard let stream = OutputStream(toFileAtPath: staging ?? destination, append: false) else {
+            throw CLIError(.fileNotReadable, "cannot write \(destination)")
+        }
+        let writer = try CSVWriter(stream: stream)
+        do {
+            try writer.write(row: ["key", "score"])
+            var scores = [Float](repeating: 0, count: Self.chunkRows)
+            while let chunk = try reader.next(limit: Self.chunkRows) {
+                scores.withUnsafeMutableBufferPointer { scores in
+                    chunk.features.withUnsafeBufferPointer { features in
+                        _ = scorer.scoreInParallel(
+                            features, into: UnsafeMutableBufferPointer(rebasing: scores[0..<chunk.keys.count]))
+                    }
+                }
+                for (index, key) in chunk.keys.enumerated() {
+                    try writer.write(row: [key, ScoreFormat.shortest(scores[index])])
+                }
+            }
+            writer.stream.close()
+        } catch {
+            writer.stream.close()
+            if let staging { try? FileManager.default.removeItem(atPath: staging) }
+            throw error
+        }
+        if let staging, let output {
+            _ = try? FileManager.default.removeItem(atPath: output)
+            try FileManager.default.moveItem(atPath: staging, toPath: output)
+        }
+    }
+}

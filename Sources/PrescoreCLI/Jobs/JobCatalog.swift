@@ -1,0 +1,57 @@
+import Foundation
+import PrescoreCore
+
+/// Every job of a jobs folder, each with its model loaded, plus every problem found on the way.
+///
+/// Loading never stops at the first bad file: `jobs validate` reports all of them, and a daemon can
+/// keep the good jobs running while a bad file is fixed.
+struct JobCatalog {
+    struct Job {
+        var definition: JobDefinition
+        var scorer: any Scorer
+    }
+
+    var jobs: [Job] = []
+    var problems: [CoreError] = []
+    /// The files read, in name order.
+    var files: [String] = []
+
+    /// Reads `directory/*.yaml` (and `*.yml`), in file-name order.
+    static func load(directory: String) throws -> JobCatalog {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue
+        else {
+            throw CLIError(.fileNotReadable, "jobs folder \(directory) does not exist (set --jobs-dir)")
+        }
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory)
+            .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }
+            .sorted()
+        var catalog = JobCatalog()
+        var firstFileForName: [String: String] = [:]
+        for name in names {
+            let file = (directory as NSString).appendingPathComponent(name)
+            catalog.files.append(file)
+            guard let data = FileManager.default.contents(atPath: file) else {
+                catalog.problems.append(CoreError(.invalidJobFile, "cannot read the file", at: .init(file: file)))
+                continue
+            }
+            let outcome = JobFileParser.parse(String(decoding: data, as: UTF8.self), file: file, directory: directory)
+            catalog.problems += outcome.problems
+            guard let definition = outcome.job else { continue }
+            if let first = firstFileForName[definition.name] {
+                catalog.problems.append(
+                    CoreError(.invalidJobFile, "job name '\(definition.name)' is already used by \(first)",
+                              at: definition.location(of: "name")))
+                continue
+            }
+            firstFileForName[definition.name] = file
+            do {
+                let scorer = try ModelLoader.scorer(for: definition.model, at: definition.location(of: "model.path"))
+                catalog.jobs.append(Job(definition: definition, scorer: scorer))
+            } catch let error as CoreError {
+                catalog.problems.append(error)
+            }
+        }
+        return catalog
+    }
+}

@@ -1,0 +1,78 @@
+import PrescoreCore
+import PrescorePostgres
+
+/// Checks a job's queries against PostgreSQL without running them: the server prepares each one
+/// and describes its columns, which must be a `key` (integer or text) and numeric features that
+/// bind to the model.
+enum JobQueryChecker {
+    struct Report {
+        var problems: [CoreError] = []
+        /// Facts worth telling but not wrong, such as a model binding by position.
+        var notes: [String] = []
+    }
+
+    static func check(_ job: JobCatalog.Job, on connection: PostgresConnection) -> Report {
+        var report = Report()
+        let definition = job.definition
+        check(definition.sourceQuery, field: "source.query", parameters: 0, job: job, on: connection,
+              report: &report)
+        if let realtime = definition.realtime {
+            check(realtime.query, field: "realtime.query", parameters: 1, job: job, on: connection,
+                  report: &report)
+        }
+        return report
+    }
+
+    private static func check(
+        _ query: String, field: String, parameters expectedParameters: Int, job: JobCatalog.Job,
+        on connection: PostgresConnection, report: inout Report
+    ) {
+        let location = job.definition.location(of: field)
+        func problem(_ message: String, _ code: CoreError.Code = .invalidJobFile) {
+            report.problems.append(CoreError(code, message, at: location))
+        }
+        let described: (columns: [PostgresColumn], parameterCount: Int)
+        do {
+            described = try connection.describe(query)
+        } catch {
+            if error.code == .connectionFailed || error.code == .connectionLost {
+                problem(error.description)
+            } else {
+                problem("PostgreSQL refuses the query: \(error.message)"
+                        + (error.sqlState.map { " (SQLSTATE \($0))" } ?? ""))
+            }
+            return
+        }
+        if described.parameterCount != expectedParameters {
+            problem(expectedParameters == 0
+                    ? "the query takes \(described.parameterCount) parameters; it must take none"
+                    : "the query takes \(described.parameterCount) parameters; it must take one, $1, the key")
+        }
+        let keys = described.columns.filter { $0.name == "key" }
+        if keys.count != 1 {
+            problem(keys.isEmpty
+                    ? "the query has no column named key (the entity key): add e.g. user_id AS key"
+                    : "the query has \(keys.count) columns named key")
+        } else if ![.integer, .text].contains(keys[0].kind) {
+            problem("the key column must be an integer or text type")
+        }
+        let features = described.columns.filter { $0.name != "key" }
+        let nonNumeric = features.filter { ![.integer, .floatingPoint, .numeric, .boolean].contains($0.kind) }
+        if !nonNumeric.isEmpty {
+            problem("features must be numeric (integer, real, double precision, numeric or boolean): "
+                    + nonNumeric.map(\.name).joined(separator: ", ") + " is not")
+        }
+        do {
+            let binding = try FeatureBinding(
+                columns: features.map(\.name), featureNames: job.scorer.featureNames,
+                featureCount: job.scorer.featureCount)
+            if binding.isPositional {
+                report.notes.append(
+                    "\(job.definition.name): the model has no feature names, so \(field) binds by "
+                        + "position: its columns after key, in order")
+            }
+        } catch let error as CoreError {
+            problem(error.message, .featureMismatch)
+        } catch {}
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+import PrescoreCore
+import Yams
+
+/// Turns a model specification into a ready `Scorer`, reading model files from disk.
+enum ModelLoader {
+    /// The scorer for a job's `model:` block. A missing or invalid model file is reported at the
+    /// job file's `model.path` line.
+    static func scorer(for spec: ModelSpec, at location: SourceLocation) throws -> any Scorer {
+        switch spec {
+        case .logistic(let model):
+            return model
+        case .xgboostJSON(let path, let version):
+            guard let data = FileManager.default.contents(atPath: path) else {
+                let why = FileManager.default.fileExists(atPath: path) ? "cannot be read" : "does not exist"
+                throw CoreError(.invalidModel, "model file \(path) \(why)", at: location)
+            }
+            do {
+                return try XGBoostModel(json: data, source: path, version: version)
+            } catch let error as CoreError {
+                throw CoreError(error.code, "model file \(error.description)", at: location)
+            }
+        }
+    }
+
+    /// The scorer for `prescore model predict --model FILE`: an XGBoost JSON model, or a YAML file
+    /// with a `model:` block as in a job file (a whole job file works too).
+    static func scorer(file: String) throws -> any Scorer {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw CLIError(.fileNotReadable, "cannot read model file \(file)")
+        }
+        let firstByte = data.first { !(Character(UnicodeScalar($0)).isWhitespace) }
+        if firstByte == UInt8(ascii: "{") {
+            return try XGBoostModel(json: data, source: file)
+        }
+        let text = String(decoding: data, as: UTF8.self)
+        let directory = (file as NSString).deletingLastPathComponent
+        let outcome = JobFileParser.parseModelBlock(text, file: file, directory: directory.isEmpty ? "." : directory)
+        guard let spec = outcome.model else {
+            throw CLIError(.invalidInput, outcome.problems.map(\.description).joined(separator: "\n"))
+        }
+        return try scorer(for: spec, at: SourceLocation(file: file, field: "model.path"))
+    }
+}

@@ -1,0 +1,20 @@
+import ArgumentParser
+
+/// The `prescore` command: every subcommand hangs off this root.
+public struct Prescore: ParsableCommand {
+    public static let version = "0.1.0"
+
+    public static let configuration = CommandConfiguration(
+        commandName: "prescore",
+        abstract: "Precompute ML scores in batch, serve them fast, and fall back to realtime scoring.",
+        discussion: """
+            Jobs are YAML files (jobs/*.yaml): a cron schedule, a PostgreSQL query that yields every \
+            entity with its features, a model, and where the scores go.
+
+            Configuration: DATABASE_URL and REDIS_URL (or --database-url / --redis-url).
+            """,
+        version: version,
+        subcommands: [MigrateCommand.self, JobsCommand.self, ModelCommand.self, DemoCommand.self])
+
+    public init() {}
+}

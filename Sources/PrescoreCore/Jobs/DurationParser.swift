@@ -1,0 +1,47 @@
+/// Parses durations as job files write them: a number and a unit (`ms`, `s`, `m`, `h`, `d`), and
+/// compounds of those largest unit first (`1h30m`, `2d12h`, `1.5s`).
+///
+/// Units must not repeat or go up (`30m1h` is refused) because such a value is almost always a typo.
+public enum DurationParser {
+    private static let units: [(suffix: String, milliseconds: Double)] = [
+        ("ms", 1), ("s", 1_000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000),
+    ]
+
+    /// Returns the duration, or throws `CoreError.invalidDuration` with a hint of the accepted form.
+    public static func parse(_ text: String) throws -> Duration {
+        let hint = "expected a number with a unit ms, s, m, h or d, e.g. 50ms, 30s, 1h30m"
+        guard !text.isEmpty else { throw CoreError(.invalidDuration, "empty duration: \(hint)") }
+        var rest = Substring(text)
+        var totalMilliseconds = 0.0
+        var lastUnitSize = Double.infinity
+        while !rest.isEmpty {
+            let number = rest.prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
+            guard !number.isEmpty, let value = Double(number) else {
+                throw CoreError(.invalidDuration, "invalid duration '\(text)': \(hint)")
+            }
+            rest = rest.dropFirst(number.count)
+            let unitText = rest.prefix { $0.isASCII && $0.isLetter }
+            guard let unit = units.first(where: { $0.suffix == unitText }) else {
+                let what = unitText.isEmpty ? "a unit is missing" : "unknown unit '\(unitText)'"
+                throw CoreError(.invalidDuration, "invalid duration '\(text)': \(what); \(hint)")
+            }
+            guard unit.milliseconds < lastUnitSize else {
+                throw CoreError(
+                    .invalidDuration,
+                    "invalid duration '\(text)': units must go from largest to smallest, each once")
+            }
+            lastUnitSize = unit.milliseconds
+            totalMilliseconds += value * unit.milliseconds
+            rest = rest.dropFirst(unitText.count)
+        }
+        return .milliseconds(Int64(totalMilliseconds.rounded()))
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds, as job files, logs and TTL commands use them.
+    public var totalMilliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000 + attoseconds / 1_000_000_000_000_000
+    }
+}

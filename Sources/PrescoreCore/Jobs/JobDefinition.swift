@@ -1,0 +1,44 @@
+/// One job, as its `jobs/NAME.yaml` file defines it. The keys and their meaning are a contract that
+/// other tools write against (see docs/jobs.md): rename nothing.
+public struct JobDefinition: Sendable {
+    /// `[a-z0-9][a-z0-9_-]{0,62}`: it becomes part of Redis keys, and commands take it as `JOB`.
+    public var name: String
+    public var schedule: CronExpression
+    /// An IANA time zone identifier; the schedule is read in it. Default `UTC`.
+    public var timezone: String
+    public var model: ModelSpec
+    /// Every entity with its features: the column named `key` is the entity key, every other column a
+    /// feature bound to the model by name.
+    public var sourceQuery: String
+    public var realtime: Realtime?
+    public var output: Output
+    /// The file the job came from, for messages.
+    public var file: String
+    /// Where fields whose problems can only be found later (a missing model file, a query PostgreSQL
+    /// refuses) stood in the file, by dotted field path.
+    public var locations: [String: SourceLocation]
+
+    /// The one-entity query used on a cache miss; `$1` is the key.
+    public struct Realtime: Sendable {
+        public var query: String
+        public var timeout: Duration
+    }
+
+    public struct Output: Sendable {
+        /// How long a run's keys live in Redis at most: a safety net, not the way runs are removed.
+        public var ttl: Duration
+        /// How many published runs stay readable (the current one included) for rollback.
+        public var keepRuns: Int
+
+        public static let defaultTTL: Duration = .seconds(7 * 86_400)
+        public static let defaultKeepRuns = 2
+    }
+
+    /// Default time allowed for one realtime fetch-and-score.
+    public static let defaultRealtimeTimeout: Duration = .milliseconds(50)
+
+    /// A location for `field`, falling back to the file alone.
+    public func location(of field: String) -> SourceLocation {
+        locations[field] ?? SourceLocation(file: file, field: field)
+    }
+}

@@ -1,0 +1,207 @@
+import Foundation
+import Yams
+
+/// Turns the text of one job file into a `JobDefinition`, or into every problem the file has.
+///
+/// Pure: it reads no files and connects to nothing. Checks that need the outside world (does the model
+/// file exist, do the queries prepare, do their columns match the model) are done by the caller with
+/// the locations this parser records.
+public enum JobFileParser {
+    public static let topLevelKeys = ["name", "schedule", "timezone", "model", "source", "realtime", "output"]
+    static let modelKeys = ["kind", "path", "version", "intercept", "weights", "link"]
+
+    /// The outcome of parsing one file: a job when the file has no problems.
+    public struct Outcome: Sendable {
+        public var job: JobDefinition?
+        public var problems: [CoreError]
+    }
+
+    /// Parses `text`, the contents of `file`. `directory` is the job file's folder, against which a
+    /// relative model path is resolved.
+    public static func parse(_ text: String, file: String, directory: String) -> Outcome {
+        var problems: [CoreError] = []
+        guard let root = compose(text, file: file, problems: &problems),
+              let top = YAMLMapping(root, file: file, path: "", problems: &problems)
+        else { return Outcome(problems: problems) }
+        top.checkKeys(known: topLevelKeys, problems: &problems)
+        var locations: [String: SourceLocation] = [:]
+
+        let name = top.string("name", required: true, problems: &problems)
+        locations["name"] = top.location("name")
+        if let name, !isValidName(name) {
+            problems.append(
+                top.problem("name", "'\(name)' is not a valid job name: use 1 to 63 characters "
+                    + "a-z, 0-9, '_' and '-', starting with a letter or digit"))
+        }
+
+        var schedule: CronExpression?
+        if let text = top.string("schedule", required: true, problems: &problems) {
+            do {
+                schedule = try CronExpression(text)
+            } catch let error as CoreError {
+                problems.append(top.problem("schedule", error.message, code: .invalidCron))
+            } catch {}
+        }
+
+        let timezone = top.string("timezone", required: false, problems: &problems) ?? "UTC"
+        if TimeZone(identifier: timezone) == nil {
+            problems.append(
+                top.problem("timezone", "unknown time zone '\(timezone)': use an IANA name such as "
+                    + "Europe/Berlin or UTC"))
+        }
+
+        let model = top.mapping("model", required: true, problems: &problems).flatMap {
+            parseModel($0, directory: directory, locations: &locations, problems: &problems)
+        }
+
+        var sourceQuery: String?
+        if let source = top.mapping("source", required: true, problems: &problems) {
+            source.checkKeys(known: ["query"], problems: &problems)
+            sourceQuery = source.string("query", required: true, problems: &problems)
+            locations["source.query"] = source.location("query")
+        }
+
+        var realtime: JobDefinition.Realtime?
+        if let section = top.mapping("realtime", required: false, problems: &problems) {
+            section.checkKeys(known: ["query", "timeout"], problems: &problems)
+            locations["realtime.query"] = section.location("query")
+            let query = section.string("query", required: true, problems: &problems)
+            let timeout = section.duration("timeout", problems: &problems) ?? JobDefinition.defaultRealtimeTimeout
+            if timeout <= .zero {
+                problems.append(section.problem("timeout", "the timeout must be longer than 0"))
+            }
+            if let query { realtime = .init(query: query, timeout: timeout) }
+        }
+
+        var output = JobDefinition.Output(ttl: JobDefinition.Output.defaultTTL,
+                                          keepRuns: JobDefinition.Output.defaultKeepRuns)
+        if let section = top.mapping("output", required: false, problems: &problems) {
+            section.checkKeys(known: ["ttl", "keep_runs"], problems: &problems)
+            if let ttl = section.duration("ttl", problems: &problems) {
+                if ttl < .seconds(1) {
+                    problems.append(section.problem("ttl", "the ttl must be at least 1s"))
+                }
+                output.ttl = ttl
+            }
+            if let keep = section.integer("keep_runs", problems: &problems) {
+                if keep < 1 {
+                    problems.append(section.problem("keep_runs", "keep_runs must be at least 1 (the published run)"))
+                }
+                output.keepRuns = keep
+            }
+        }
+
+        guard problems.isEmpty, let name, let schedule, let model, let sourceQuery else {
+            return Outcome(problems: problems)
+        }
+        let job = JobDefinition(
+            name: name, schedule: schedule, timezone: timezone, model: model, sourceQuery: sourceQuery,
+            realtime: realtime, output: output, file: file, locations: locations)
+        return Outcome(job: job, problems: [])
+    }
+
+    /// The `model:` block of a YAML file (a job file, or a file holding only that block); other
+    /// top-level keys are ignored, so `prescore model predict --model jobs/x.yaml` works.
+    public static func parseModelBlock(_ text: String, file: String, directory: String)
+        -> (model: ModelSpec?, problems: [CoreError])
+    {
+        var problems: [CoreError] = []
+        var locations: [String: SourceLocation] = [:]
+        guard let root = compose(text, file: file, problems: &problems),
+              let top = YAMLMapping(root, file: file, path: "", problems: &problems),
+              let block = top.mapping("model", required: true, problems: &problems)
+        else { return (nil, problems) }
+        let model = parseModel(block, directory: directory, locations: &locations, problems: &problems)
+        return (problems.isEmpty ? model : nil, problems)
+    }
+
+    private static func compose(_ text: String, file: String, problems: inout [CoreError]) -> Node? {
+        do {
+            guard let node = try Yams.compose(yaml: text) else {
+                problems.append(CoreError(.invalidJobFile, "the file is empty", at: .init(file: file)))
+                return nil
+            }
+            return node
+        } catch let error as YamlError {
+            problems.append(syntaxProblem(error, file: file))
+        } catch {
+            problems.append(CoreError(.invalidJobFile, "not YAML: \(error)", at: .init(file: file)))
+        }
+        return nil
+    }
+
+    /// `[a-z0-9][a-z0-9_-]{0,62}`.
+    public static func isValidName(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        func allowed(_ byte: UInt8, first: Bool) -> Bool {
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+                || (!first && (byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")))
+        }
+        guard (1...63).contains(bytes.count), allowed(bytes[0], first: true) else { return false }
+        return bytes.dropFirst().allSatisfy { allowed($0, first: false) }
+    }
+
+    private static func parseModel(
+        _ model: YAMLMapping, directory: String, locations: inout [String: SourceLocation],
+        problems: inout [CoreError]
+    ) -> ModelSpec? {
+        model.checkKeys(known: modelKeys, problems: &problems)
+        let version = model.string("version", required: true, problems: &problems)
+        guard let kind = model.string("kind", required: true, problems: &problems) else { return nil }
+        func refuse(_ keys: [String]) {
+            for key in keys where model.value(key) != nil {
+                problems.append(model.problem(key, "'\(key)' does not apply to kind \(kind)"))
+            }
+        }
+        switch kind {
+        case "xgboost-json":
+            refuse(["intercept", "weights", "link"])
+            locations["model.path"] = model.location("path")
+            guard let path = model.string("path", required: true, problems: &problems), let version
+            else { return nil }
+            let resolved = URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: directory, isDirectory: true))
+                .standardizedFileURL.path
+            return .xgboostJSON(path: resolved, version: version)
+        case "logistic":
+            refuse(["path"])
+            let intercept = model.number("intercept", required: true, problems: &problems)
+            let linkText = model.string("link", required: false, problems: &problems) ?? "logit"
+            let link = LogisticModel.Link(rawValue: linkText)
+            if link == nil {
+                problems.append(model.problem("link", "unknown link '\(linkText)'; use logit or identity"))
+            }
+            var features: [(name: String, weight: Double)] = []
+            if let weights = model.mapping("weights", required: true, problems: &problems) {
+                for entry in weights.entries {
+                    guard let weight = entry.value.float, weight.isFinite else {
+                        problems.append(CoreError(.invalidJobFile, "expected a number", at: entry.location))
+                        continue
+                    }
+                    features.append((entry.key, weight))
+                }
+                if weights.entries.isEmpty {
+                    problems.append(model.problem("weights", "a logistic model needs at least one weight"))
+                }
+            }
+            guard let intercept, let link, let version, !features.isEmpty else { return nil }
+            return .logistic(LogisticModel(intercept: intercept, features: features, link: link, version: version))
+        default:
+            problems.append(model.problem("kind", "unknown model kind '\(kind)'; use xgboost-json or logistic"))
+            return nil
+        }
+    }
+
+    private static func syntaxProblem(_ error: YamlError, file: String) -> CoreError {
+        switch error {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _):
+            return CoreError(.invalidJobFile, "YAML syntax: \(problem)",
+                             at: SourceLocation(file: file, line: mark.line, column: mark.column))
+        case .composer(_, let problem, let mark, _):
+            return CoreError(.invalidJobFile, "YAML: \(problem)",
+                             at: SourceLocation(file: file, line: mark.line, column: mark.column))
+        default:
+            return CoreError(.invalidJobFile, "YAML: \(error)", at: SourceLocation(file: file))
+        }
+    }
+}

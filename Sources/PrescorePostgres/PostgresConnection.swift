@@ -1,0 +1,140 @@
+import CLibPQ
+import Glibc
+import Synchronization
+
+/// One libpq connection. Every call blocks the calling thread until the server answers, so callers
+/// in async code run it on a dedicated thread pool, never on Swift's cooperative pool or an event loop.
+///
+/// The `PGconn` pointer never leaves this type; the mutex makes one call at a time use it, which is
+/// also what libpq requires of a connection.
+public final class PostgresConnection: Sendable {
+    private let handle: Mutex<OpaquePointer>
+    /// The server, password hidden, for messages.
+    public let server: String
+
+    /// How long a connection attempt may take when the URL does not say (`connect_timeout`).
+    public static let defaultConnectTimeoutSeconds = 10
+
+    /// Connects with a libpq connection string: a URI (`postgresql://user:pw@host:port/db?sslmode=…`)
+    /// or `key=value` pairs, so that everything psql accepts works here too.
+    public init(url: String, applicationName: String = "prescore") throws(PostgresError) {
+        server = ConnectionURL.redacted(url)
+        // Listed first so that a connect_timeout in the URL itself (expanded from dbname) wins.
+        let keywords = ["connect_timeout", "fallback_application_name", "dbname"]
+        let values = [String(Self.defaultConnectTimeoutSeconds), applicationName, url]
+        let connection = Self.withCStrings(keywords) { keywords in
+            Self.withCStrings(values) { values in PQconnectdbParams(keywords, values, 1) }
+        }
+        guard let connection else {
+            throw PostgresError(.connectionFailed, "out of memory", server: server)
+        }
+        guard PQstatus(connection) == CONNECTION_OK else {
+            let message = Self.oneLine(PQerrorMessage(connection))
+            PQfinish(connection)
+            throw PostgresError(.connectionFailed, message, server: server)
+        }
+        // Without this, libpq prints NOTICEs (e.g. "schema already exists") to stderr.
+        PQsetNoticeProcessor(connection, { _, _ in }, nil)
+        handle = Mutex(connection)
+    }
+
+    deinit {
+        handle.withLock { PQfinish($0) }
+    }
+
+    /// Runs one statement with text parameters (`$1`, `$2`, …; `nil` is NULL) and reads the whole
+    /// result. For statements with small results; several statements without parameters may be
+    /// joined with `;`.
+    @discardableResult
+    public func execute(_ sql: String, _ parameters: [String?] = []) throws(PostgresError) -> PostgresResult {
+        try handle.withLock { connection throws(PostgresError) in
+            let result: OpaquePointer?
+            if parameters.isEmpty {
+                result = PQexec(connection, sql)
+            } else {
+                result = Self.withOptionalCStrings(parameters) { values in
+                    PQexecParams(connection, sql, Int32(parameters.count), nil, values, nil, nil, 0)
+                }
+            }
+            defer { PQclear(result) }
+            try check(result, connection: connection)
+            return Self.read(result!)
+        }
+    }
+
+    /// The columns `sql` would return and how many parameters it takes, learned by preparing it
+    /// (the server plans the statement but runs nothing).
+    public func describe(_ sql: String) throws(PostgresError) -> (columns: [PostgresColumn], parameterCount: Int) {
+        try handle.withLock { connection throws(PostgresError) in
+            let prepared = PQprepare(connection, "", sql, 0, nil)
+            defer { PQclear(prepared) }
+            try check(prepared, connection: connection)
+            let description = PQdescribePrepared(connection, "")
+            defer { PQclear(description) }
+            try check(description, connection: connection)
+            let columns = (0..<PQnfields(description)).map { index in
+                PostgresColumn(name: String(cString: PQfname(description, index)),
+                               typeOID: UInt32(PQftype(description, index)))
+            }
+            return (columns, Int(PQnparams(description)))
+        }
+    }
+
+    /// Whether the connection is still usable, as far as libpq knows without a round trip.
+    public var isHealthy: Bool {
+        handle.withLock { PQstatus($0) == CONNECTION_OK }
+    }
+
+    private func check(_ result: OpaquePointer?, connection: OpaquePointer) throws(PostgresError) {
+        let status = result.map(PQresultStatus) ?? PGRES_FATAL_ERROR
+        switch status {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
+            return
+        default:
+            guard let result, PQstatus(connection) == CONNECTION_OK else {
+                throw PostgresError(.connectionLost, Self.oneLine(PQerrorMessage(connection)), server: server)
+            }
+            let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
+            let primary = PQresultErrorField(result, Int32(UInt8(ascii: "M"))).map { String(cString: $0) }
+            throw PostgresError(
+                .queryFailed, primary ?? Self.oneLine(PQresultErrorMessage(result)), sqlState: state,
+                server: server)
+        }
+    }
+
+    private static func read(_ result: OpaquePointer) -> PostgresResult {
+        let columnCount = PQnfields(result)
+        let columns = (0..<columnCount).map { String(cString: PQfname(result, $0)) }
+        let rows = (0..<PQntuples(result)).map { row in
+            (0..<columnCount).map { column -> String? in
+                PQgetisnull(result, row, column) == 1 ? nil : String(cString: PQgetvalue(result, row, column))
+            }
+        }
+        let affected = Int(String(cString: PQcmdTuples(result))) ?? 0
+        return PostgresResult(columns: columns, rows: rows, affectedRows: affected)
+    }
+
+    /// libpq's messages end in a newline and may span lines; messages here are one line.
+    static func oneLine(_ message: UnsafePointer<CChar>?) -> String {
+        guard let message else { return "unknown error" }
+        let text = String(cString: message)
+            .split(whereSeparator: \.isNewline)
+            .map { $0.trimmingPrefix(while: \.isWhitespace) }
+            .joined(separator: " ")
+        return text.isEmpty ? "unknown error" : text
+    }
+
+    private static func withCStrings<R>(
+        _ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R
+    ) -> R {
+        withOptionalCStrings(strings) { body($0) }
+    }
+
+    private static func withOptionalCStrings<R>(
+        _ strings: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R
+    ) -> R {
+        let copies = strings.map { $0.map { UnsafePointer(strdup($0)!) } } + [nil]
+        defer { for copy in copies { free(UnsafeMutablePointer(mutating: copy)) } }
+        return copies.withUnsafeBufferPointer { body($0.baseAddress!) }
+    }
+}

@@ -1,0 +1,23 @@
+/// A Redis reply as a Swift value. Bulk strings stay bytes: scores are stored in binary.
+public enum RedisReply: Sendable, Equatable {
+    case status(String)
+    case error(String)
+    case integer(Int64)
+    case bulk([UInt8])
+    case array([RedisReply])
+    case null
+
+    /// A bulk or status reply as text.
+    public var string: String? {
+        switch self {
+        case .bulk(let bytes): String(decoding: bytes, as: UTF8.self)
+        case .status(let text): text
+        default: nil
+        }
+    }
+
+    public var integer: Int64? {
+        if case .integer(let value) = self { return value }
+        return nil
+    }
+}

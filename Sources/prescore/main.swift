@@ -1,0 +1,3 @@
+import PrescoreCLI
+
+Prescore.main()
