@@ -64,7 +64,7 @@ let package = Package(
 
         .testTarget(
             name: "PrescoreCoreTests", dependencies: ["PrescoreCore"],
-            resources: [.copy("Fixtures")], swiftSettings: strictSettings),
+            exclude: ["Fixtures"], swiftSettings: strictSettings),
         .testTarget(
             name: "PrescorePostgresTests", dependencies: ["PrescorePostgres"],
             swiftSettings: strictSettings),

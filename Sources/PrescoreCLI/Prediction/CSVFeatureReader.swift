@@ -39,6 +39,11 @@ final class CSVFeatureReader {
 
     private let header: [String]
 
+    private static func isEndOfInput(_ error: any Error) -> Bool {
+        if case CSVError.cannotReadFile = error { return true }
+        return false
+    }
+
     /// Reads up to `limit` rows: their keys, and their features row-major in the model's order.
     /// Returns nil at the end of the file.
     func next(limit: Int) throws -> (keys: [String], features: [Float])? {
@@ -67,7 +72,9 @@ final class CSVFeatureReader {
                 features[base + binding.featureIndexForColumn[column - 1]] = Float(value)
             }
         }
-        if let error = reader.error {
+        // CSV.swift signals the end of the stream as `cannotReadFile` (its byte reader throws at EOF);
+        // every other error is malformed input.
+        if let error = reader.error, !Self.isEndOfInput(error) {
             throw CLIError(.invalidInput, "\(file):\(line + 1): malformed CSV (\(error))")
         }
         return keys.isEmpty ? nil : (keys, features)
