@@ -65,17 +65,22 @@ let package = Package(
         .testTarget(
             name: "PrescoreCoreTests", dependencies: ["PrescoreCore"],
             exclude: ["Fixtures"], swiftSettings: strictSettings),
+        // Helpers the integration tests share: server URLs and throwaway databases.
+        .target(
+            name: "PrescoreTestSupport", dependencies: ["PrescorePostgres"],
+            path: "Tests/PrescoreTestSupport", swiftSettings: strictSettings),
         .testTarget(
-            name: "PrescorePostgresTests", dependencies: ["PrescorePostgres"],
+            name: "PrescorePostgresTests", dependencies: ["PrescorePostgres", "PrescoreTestSupport"],
             swiftSettings: strictSettings),
         .testTarget(
-            name: "PrescoreRedisTests", dependencies: ["PrescoreRedis"],
+            name: "PrescoreRedisTests", dependencies: ["PrescoreRedis", "PrescoreTestSupport"],
             swiftSettings: strictSettings),
         .testTarget(
             name: "PrescoreHTTPClientTests", dependencies: ["PrescoreHTTPClient"],
             swiftSettings: strictSettings),
         .testTarget(
-            name: "PrescoreCLITests", dependencies: ["PrescoreCLI", "PrescoreCore"],
+            name: "PrescoreCLITests",
+            dependencies: ["PrescoreCLI", "PrescoreCore", "PrescorePostgres", "PrescoreTestSupport"],
             swiftSettings: strictSettings),
     ],
     swiftLanguageModes: [.v6]
