@@ -76,7 +76,7 @@ let package = Package(
             name: "PrescoreRedisTests", dependencies: ["PrescoreRedis", "PrescoreTestSupport"],
             swiftSettings: strictSettings),
         .testTarget(
-            name: "PrescoreHTTPClientTests", dependencies: ["PrescoreHTTPClient"],
+            name: "PrescoreHTTPClientTests", dependencies: ["PrescoreHTTPClient", "PrescoreTestSupport"],
             swiftSettings: strictSettings),
         .testTarget(
             name: "PrescoreCLITests",

@@ -35,7 +35,7 @@ def main():
     input_path = os.path.join(args.out, "input.csv")
     if not os.path.exists(input_path):
         with open(input_path, "w", newline="") as f:
-            w = csv.writer(f)
+            w = csv.writer(f, lineterminator="\n")
             w.writerow(["key"] + FEATURES)
             for i, row in enumerate(X):
                 w.writerow([i] + ["" if np.isnan(v) else repr(float(v)) for v in row])
@@ -54,7 +54,7 @@ def main():
         booster.save_model(os.path.join(args.out, stem + ".json"))
         predictions = booster.inplace_predict(X, missing=np.nan)
         with open(os.path.join(args.out, stem + "_expected.csv"), "w", newline="") as f:
-            w = csv.writer(f)
+            w = csv.writer(f, lineterminator="\n")
             w.writerow(["key", "score"])
             for i, p in enumerate(predictions):
                 w.writerow([i, np.format_float_positional(np.float32(p), unique=True)])

@@ -91,12 +91,12 @@ def main():
     predictions = booster.inplace_predict(fx, missing=np.nan)
 
     with open(os.path.join(args.fixture, "fraud_risk_parity_input.csv"), "w", newline="") as f:
-        w = csv.writer(f)
+        w = csv.writer(f, lineterminator="\n")
         w.writerow(["key"] + FEATURES)
         for k, row in zip(fk, fx):
             w.writerow([k] + ["" if np.isnan(v) else repr(float(v)) for v in row])
     with open(os.path.join(args.fixture, "fraud_risk_parity_expected.csv"), "w", newline="") as f:
-        w = csv.writer(f)
+        w = csv.writer(f, lineterminator="\n")
         w.writerow(["key", "score"])
         for k, p in zip(fk, predictions):
             w.writerow([k, np.format_float_positional(np.float32(p), unique=True)])

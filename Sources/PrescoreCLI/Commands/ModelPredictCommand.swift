@@ -52,6 +52,8 @@ struct ModelPredictCommand: ParsableCommand {
                     try writer.write(row: [key, ScoreFormat.shortest(scores[index])])
                 }
             }
+            // CSVWriter starts each row with a line break but does not end the last one.
+            _ = writer.stream.write([UInt8(ascii: "\n")], maxLength: 1)
             writer.stream.close()
         } catch {
             writer.stream.close()

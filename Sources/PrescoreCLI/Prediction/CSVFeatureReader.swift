@@ -20,6 +20,8 @@ final class CSVFeatureReader {
         }
         do {
             reader = try CSVReader(stream: stream, hasHeaderRow: true)
+        } catch CSVError.cannotReadHeaderRow {
+            throw CLIError(.invalidInput, "\(file):1: the file is empty; expected a header key,feature,…")
         } catch {
             throw CLIError(.invalidInput, "\(file):1: not a CSV file with a header row (\(error))")
         }

@@ -1,0 +1,48 @@
+import PrescoreTestSupport
+import Testing
+
+@testable import PrescoreHTTPClient
+
+@Suite struct HTTPClientTests {
+    @Test func postsABodyWithHeadersAndReadsTheResponse() throws {
+        let server = LoopbackHTTPServer(status: 202, body: "{\"ok\":true}")
+        defer { server.stop() }
+        let response = try HTTPClient.send(HTTPRequest(
+            method: "POST", url: "http://127.0.0.1:\(server.port)/hook",
+            headers: [("Content-Type", "application/json")], body: Array("{\"job\":\"a\"}".utf8)))
+        #expect(response.status == 202)
+        #expect(String(decoding: response.body, as: UTF8.self) == "{\"ok\":true}")
+        let request = try #require(server.receivedRequests.first)
+        #expect(request.hasPrefix("POST /hook HTTP/1.1"))
+        #expect(request.contains("Content-Type: application/json"))
+        #expect(request.hasSuffix("{\"job\":\"a\"}"))
+    }
+
+    @Test func anErrorStatusIsAResponseNotAnError() throws {
+        let server = LoopbackHTTPServer(status: 503)
+        defer { server.stop() }
+        #expect(try HTTPClient.send(HTTPRequest(url: "http://127.0.0.1:\(server.port)/")).status == 503)
+    }
+
+    @Test func aSilentServerTimesOut() {
+        let server = LoopbackHTTPServer(silent: true)
+        defer { server.stop() }
+        do {
+            _ = try HTTPClient.send(HTTPRequest(url: "http://127.0.0.1:\(server.port)/", timeout: .milliseconds(200)))
+            Issue.record("expected a timeout")
+        } catch {
+            #expect(error.code == .timedOut)
+        }
+    }
+
+    @Test func refusedConnectionsAndBadURLsThrowWithCredentialsHidden() {
+        do {
+            _ = try HTTPClient.send(HTTPRequest(url: "http://u:hunter2@127.0.0.1:\(TestServers.closedPort())/"))
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.code == .transferFailed)
+            #expect(!error.description.contains("hunter2"))
+        }
+        #expect(throws: HTTPClientError.self) { try HTTPClient.send(HTTPRequest(url: "nope://x")) }
+    }
+}

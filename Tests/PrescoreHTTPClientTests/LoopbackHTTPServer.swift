@@ -1,0 +1,61 @@
+import Foundation
+import Synchronization
+
+/// A one-connection-at-a-time HTTP responder on 127.0.0.1 for client tests: it records each request
+/// and answers with a fixed response, or (when `silent`) accepts and never answers.
+final class LoopbackHTTPServer: Sendable {
+    let port: Int
+    private let listener: Int32
+    private let requests = Mutex<[String]>([])
+
+    init(status: Int = 200, body: String = "", silent: Bool = false) {
+        listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let fd = listener
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(fd, pointer, length)
+                listen(fd, 8)
+                return getsockname(fd, pointer, &length)
+            }
+        }
+        port = Int(UInt16(bigEndian: address.sin_port))
+        let response = "HTTP/1.1 \(status) X\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
+        Thread.detachNewThread { [self] in
+            while true {
+                let client = accept(fd, nil, nil)
+                guard client >= 0 else { return }  // listener closed
+                if silent { continue }  // keep the connection open, never answer
+                var received: [UInt8] = []
+                var buffer = [UInt8](repeating: 0, count: 65_536)
+                while !Self.isComplete(received) {
+                    let count = read(client, &buffer, buffer.count)
+                    guard count > 0 else { break }
+                    received += buffer[0..<count]
+                }
+                requests.withLock { $0.append(String(decoding: received, as: UTF8.self)) }
+                _ = response.withCString { write(client, $0, strlen($0)) }
+                close(client)
+            }
+        }
+    }
+
+    var receivedRequests: [String] { requests.withLock { $0 } }
+
+    func stop() {
+        shutdown(listener, Int32(SHUT_RDWR))
+        close(listener)
+    }
+
+    private static func isComplete(_ bytes: [UInt8]) -> Bool {
+        let text = String(decoding: bytes, as: UTF8.self)
+        guard let end = text.range(of: "\r\n\r\n") else { return false }
+        let header = text[..<end.lowerBound].lowercased()
+        let length = header.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
+            .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
+        return text[end.upperBound...].utf8.count >= length
+    }
+}
