@@ -57,9 +57,10 @@ let package = Package(
         .executableTarget(
             name: "PrescoreBench",
             dependencies: [
-                "PrescoreCore", "PrescoreCLI",
+                "PrescoreCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            exclude: ["xgboost_inplace_predict.py"],
             swiftSettings: strictSettings),
 
         .testTarget(

@@ -1,1 +1,12 @@
-print("todo")
+import ArgumentParser
+
+/// Benchmarks that print their figures beside the limits they are measured against (`make bench`).
+/// Speed goals live here, never as timed assertions in tests.
+struct PrescoreBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "prescore-bench",
+        abstract: "Prescore's benchmarks.",
+        subcommands: [ScoringBenchmark.self])
+}
+
+PrescoreBench.main()

@@ -38,7 +38,7 @@ import Testing
         let url = FixtureFiles.repositoryRoot.appendingPathComponent("jobs/models/fraud_risk.json")
         let model = try XGBoostModel(json: FixtureFiles.data(url), source: url.path)
         #expect(model.treeCount >= 100)
-        #expect(model.trees.map(\.depth).max() == 6)
+        #expect(model.maxDepth == 6)
         let input = FixtureFiles.fixture("fraud_risk_parity_input.csv")
         let (_, _, features) = try FixtureFiles.featureRows(input)
         #expect(features.contains { $0.isNaN }, "the fixture must exercise missing values")

@@ -88,8 +88,8 @@ extension XGBoostModel {
 
     private struct TreeProblem: Error { var text: String }
 
-    /// Appends one tree's nodes to `nodes` (indices made absolute, leaves pointing to themselves) and
-    /// checks that it is a proper tree: every index in range, every node reached once from the root.
+    /// Appends one tree's nodes to `nodes` in breadth-first order with each node's two children side
+    /// by side, and checks that it is a proper tree: every index in range, every node reached once.
     private static func flatten(_ tree: TreeJSON, featureCount: Int, into nodes: inout [Node]) throws
         -> Tree
     {
@@ -102,19 +102,24 @@ extension XGBoostModel {
             throw TreeProblem(text: "categorical splits are not supported")
         }
         let offset = nodes.count
-        var depthOf = [Int](repeating: -1, count: count)
-        depthOf[0] = 0
-        var stack = [0]
+        var reached = [Bool](repeating: false, count: count)
+        reached[0] = true
+        // Breadth-first: `order[k]` is the file's index of the node stored at `offset + k`.
+        var order = [0]
+        var depth = [0]
+        var flat: [Node] = []
         var maxDepth = 0
-        var flat = [Node](repeating: Node(featureAndDefault: 0, threshold: 0, left: 0, right: 0), count: count)
-        while let index = stack.popLast() {
+        var next = 0
+        while next < order.count {
+            let index = order[next]
+            let position = Int32(offset + next)
             let left = tree.leftChildren[index]
             let right = tree.rightChildren[index]
-            let absolute = Int32(offset + index)
             if left == -1 {
-                flat[index] = Node(featureAndDefault: 0, threshold: tree.splitConditions[index],
-                                   left: absolute, right: absolute)
-                maxDepth = max(maxDepth, depthOf[index])
+                flat.append(Node(featureAndMissingRight: 0, threshold: .nan, firstChild: position,
+                                 leafValue: tree.splitConditions[index]))
+                maxDepth = max(maxDepth, depth[next])
+                next += 1
                 continue
             }
             let feature = tree.splitIndices[index]
@@ -125,16 +130,16 @@ extension XGBoostModel {
                 throw TreeProblem(text: "node \(index) splits on feature \(feature) of \(featureCount)")
             }
             for child in [left, right] {
-                guard depthOf[child] == -1 else {
-                    throw TreeProblem(text: "node \(child) is reached twice: not a tree")
-                }
-                depthOf[child] = depthOf[index] + 1
-                stack.append(child)
+                guard !reached[child] else { throw TreeProblem(text: "node \(child) is reached twice: not a tree") }
+                reached[child] = true
             }
-            let defaultBit = tree.defaultLeft.values[index] ? Node.defaultLeftBit : 0
-            flat[index] = Node(featureAndDefault: UInt32(feature) | defaultBit,
-                               threshold: tree.splitConditions[index],
-                               left: Int32(offset + left), right: Int32(offset + right))
+            let missingRight = tree.defaultLeft.values[index] ? 0 : Node.missingRightBit
+            flat.append(Node(featureAndMissingRight: UInt32(feature) | missingRight,
+                             threshold: tree.splitConditions[index],
+                             firstChild: Int32(offset + order.count), leafValue: 0))
+            order += [left, right]
+            depth += [depth[next] + 1, depth[next] + 1]
+            next += 1
         }
         nodes.append(contentsOf: flat)
         return Tree(root: Int32(offset), depth: maxDepth)

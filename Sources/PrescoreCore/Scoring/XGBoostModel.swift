@@ -19,17 +19,19 @@ public struct XGBoostModel: Scorer {
         var isLogistic: Bool { self != .regSquaredError }
     }
 
-    /// One node, 16 bytes so a tree level touches one cache line per row. A leaf points to itself
-    /// (`left == right == own index`) and keeps its value in `threshold`, so walking past a leaf is a
-    /// no-op and every tree can be walked for exactly its depth without a branch.
+    /// One node, 16 bytes so a tree level touches one cache line per row. Children are stored side by
+    /// side (`firstChild` is the left one, `firstChild + 1` the right one), so the walk computes the next
+    /// node as `firstChild + goRight` without a branch. A leaf has `firstChild` pointing to itself and a
+    /// NaN threshold, which no comparison passes: walking past a leaf is a no-op, so every tree can be
+    /// walked for exactly its depth.
     struct Node: Sendable, Equatable {
-        /// The feature index, with the top bit set when a missing value goes left.
-        var featureAndDefault: UInt32
+        /// The feature index, with the top bit set when a missing value goes right.
+        var featureAndMissingRight: UInt32
         var threshold: Float
-        var left: Int32
-        var right: Int32
+        var firstChild: Int32
+        var leafValue: Float
 
-        static let defaultLeftBit: UInt32 = 1 << 31
+        static let missingRightBit: UInt32 = 1 << 31
     }
 
     /// A tree's place in `nodes` and how many levels a walk through it needs.
@@ -50,6 +52,8 @@ public struct XGBoostModel: Scorer {
     let trees: [Tree]
 
     public var treeCount: Int { trees.count }
+    /// The deepest tree's depth (edges from root to leaf).
+    public var maxDepth: Int { trees.map(\.depth).max() ?? 0 }
 
     /// Rows walked together through a tree level. 256 rows × 16 features fit in L1 beside the
     /// node indices; larger blocks stop paying off.
@@ -93,21 +97,25 @@ public struct XGBoostModel: Scorer {
                 var rowBase = 0
                 for row in 0..<rows {
                     let node = nodes[Int(positions[row])]
-                    let feature = Int(node.featureAndDefault & ~Node.defaultLeftBit)
+                    let feature = Int(node.featureAndMissingRight & ~Node.missingRightBit)
                     let value = features[rowBase &+ feature]
-                    let whenPresent = value < node.threshold ? node.left : node.right
-                    let whenMissing =
-                        node.featureAndDefault & Node.defaultLeftBit != 0 ? node.left : node.right
-                    positions[row] = value.isNaN ? whenMissing : whenPresent
+                    // XGBoost: `value < threshold` goes left; a missing (NaN) value goes its node's
+                    // default way. Both terms are 0 or 1, computed without branches.
+                    let goRight = Self.bit(value >= node.threshold)
+                        | (Self.bit(value.isNaN) & Int32(bitPattern: node.featureAndMissingRight >> 31))
+                    positions[row] = node.firstChild &+ goRight
                     rowBase &+= stride
                 }
             }
-            for row in 0..<rows { out[row] += nodes[Int(positions[row])].threshold }
+            for row in 0..<rows { out[row] += nodes[Int(positions[row])].leafValue }
         }
         if objective.isLogistic {
             for row in 0..<rows { out[row] = Self.sigmoid(out[row]) }
         }
     }
+
+    @inline(__always)
+    private static func bit(_ condition: Bool) -> Int32 { condition ? 1 : 0 }
 
     /// XGBoost's `common::Sigmoid`, in `Float` as XGBoost computes it.
     @inline(__always)

@@ -1,0 +1,134 @@
+import ArgumentParser
+import Foundation
+import PrescoreCore
+
+/// Scoring throughput of a model on rows of the demo data, on one core and on all cores, against
+/// XGBoost's own `inplace_predict` on the same rows in the same run.
+struct ScoringBenchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scoring",
+        abstract: "Rows/s of the demo model, one core and all cores, versus XGBoost inplace_predict.")
+
+    @Option(help: "The XGBoost JSON model.") var model: String
+    @Option(help: "How many rows of demo.users to score.") var rows: Int = 1_000_000
+    @Option(help: "A Python with xgboost and numpy.") var python: String
+    @Option(help: "psql, to export the rows.") var psql: String = "psql"
+    @Option(help: "Where to write the exported rows.") var workDir: String = ".run/bench"
+    @Option(name: .customLong("repeat"), help: "Timed repetitions; the best counts.") var repetitions: Int = 3
+
+    /// The ratio to XGBoost on all cores that issue 3 sets as the target.
+    static let target = 1.5
+
+    func run() throws {
+        let model = try XGBoostModel(
+            json: Data(contentsOf: URL(fileURLWithPath: self.model)), source: self.model)
+        guard let names = model.featureNames else {
+            throw ValidationError("the benchmark needs a model with feature names")
+        }
+        try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
+        let features = try exportRows(columns: names)
+        let rowCount = features.count / names.count
+        let matrixPath = "\(workDir)/rows.f32"
+        try features.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: matrixPath)) }
+
+        var scores = [Float](repeating: 0, count: rowCount)
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let oneCore = measure(model, features, &scores, threads: 1)
+        let allCores = measure(model, features, &scores, threads: cores)
+
+        let reference = try runXGBoost(matrixPath: matrixPath, featureCount: names.count)
+        let theirs = try Data(contentsOf: URL(fileURLWithPath: "\(workDir)/xgboost_predictions.f32"))
+            .withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        let maxDifference = zip(scores, theirs).map { abs($0 - $1) }.max() ?? .nan
+
+        let ratio = allCores / reference.allCores
+        print("""
+
+            scoring benchmark: \(model.treeCount) trees, depth \(model.maxDepth), \
+            \(names.count) features, \(rowCount) rows of demo.users, \(cores) cores
+              prescore    1 core:   \(Self.rate(oneCore))    all cores: \(Self.rate(allCores))
+              xgboost \(reference.version)  1 core:   \(Self.rate(reference.oneCore))    \
+            all cores: \(Self.rate(reference.allCores))   (inplace_predict)
+              ratio prescore / xgboost:  1 core \(String(format: "%.2f", oneCore / reference.oneCore))x, \
+            all cores \(String(format: "%.2f", ratio))x   (target >= \(Self.target)x: \
+            \(ratio >= Self.target ? "met" : "NOT met"))
+              max |prescore - xgboost| over all rows: \(maxDifference)
+            """)
+    }
+
+    private static func rate(_ rowsPerSecond: Double) -> String {
+        String(format: "%6.2fM rows/s", rowsPerSecond / 1e6)
+    }
+
+    /// Best rows/s over `repeat` runs.
+    private func measure(_ model: XGBoostModel, _ features: [Float], _ scores: inout [Float], threads: Int) -> Double {
+        var best = Double.infinity
+        for _ in 0..<repetitions {
+            let start = ContinuousClock.now
+            features.withUnsafeBufferPointer { features in
+                scores.withUnsafeMutableBufferPointer { scores in
+                    model.scoreInParallel(features, into: scores, threads: threads)
+                }
+            }
+            let elapsed = ContinuousClock.now - start
+            best = min(best, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        }
+        return Double(scores.count) / best
+    }
+
+    /// The first `rows` users' features, in the model's order, as a row-major Float matrix.
+    private func exportRows(columns: [String]) throws -> [Float] {
+        let csvPath = "\(workDir)/rows.csv"
+        let query = "SELECT \(columns.joined(separator: ", ")) FROM demo.users ORDER BY user_id LIMIT \(rows)"
+        try Self.execute(psql, [databaseURL, "-qc", "\\copy (\(query)) TO '\(csvPath)' CSV"])
+        var features: [Float] = []
+        features.reserveCapacity(rows * columns.count)
+        let text = try String(contentsOfFile: csvPath, encoding: .utf8)
+        for line in text.utf8.split(separator: UInt8(ascii: "\n")) {
+            for cell in line.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false) {
+                features.append(cell.isEmpty ? .nan : Float(Double(Substring(cell))!))
+            }
+        }
+        guard features.count == rows * columns.count else {
+            throw ValidationError("demo.users has fewer than \(rows) users: run prescore demo seed --entities \(rows)")
+        }
+        return features
+    }
+
+    private var databaseURL: String {
+        ProcessInfo.processInfo.environment["DATABASE_URL"]
+            ?? "postgresql://prescore:prescore-dev@127.0.0.1:55432/prescore"
+    }
+
+    private func runXGBoost(matrixPath: String, featureCount: Int) throws
+        -> (version: String, oneCore: Double, allCores: Double)
+    {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("xgboost_inplace_predict.py").path
+        let output = try Self.execute(python, [
+            script, "--model", model, "--rows", matrixPath, "--features", String(featureCount),
+            "--predictions", "\(workDir)/xgboost_predictions.f32", "--repeat", String(repetitions),
+        ])
+        guard let line = output.split(separator: "\n").last,
+              let json = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+              let one = json["one_core"] as? Double, let all = json["all_cores"] as? Double
+        else { throw ValidationError("unexpected output from the XGBoost script: \(output)") }
+        return (json["xgboost"] as? String ?? "?", one, all)
+    }
+
+    @discardableResult
+    private static func execute(_ executable: String, _ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable.contains("/") ? executable : "/usr/bin/env")
+        process.arguments = executable.contains("/") ? arguments : [executable] + arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw ValidationError("\(executable) failed with status \(process.terminationStatus)")
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
