@@ -11,8 +11,13 @@ ROOT        := $(abspath .)
 RUN         := $(ROOT)/.run
 PG_PORT     ?= 55432
 REDIS_PORT  ?= 56379
-PG_DIR      := $(RUN)/pg
-PG_DATA     := $(PG_DIR)/data
+# PostgreSQL refuses to run as root, so as root it runs as `postgres`, which must reach its data folder.
+# When the work tree is not readable to that user (a clone under /root), the data lives in a folder of
+# this checkout's own under /var/tmp instead. Recursive (=): evaluated after `setup` created the user.
+PG_FALLBACK  = /var/tmp/prescore-$(shell printf '%s' '$(ROOT)' | md5sum | cut -c1-12)
+PG_DIR       = $(shell if [ "$$(id -u)" = 0 ] && ! runuser -u postgres -- test -r '$(ROOT)/Makefile' 2>/dev/null; \
+                 then echo '$(PG_FALLBACK)/pg'; else echo '$(RUN)/pg'; fi)
+PG_DATA      = $(PG_DIR)/data
 REDIS_DIR   := $(RUN)/redis
 PG_USER     := prescore
 PG_PASSWORD := prescore-dev
@@ -24,7 +29,8 @@ export DATABASE_URL REDIS_URL
 APT_PACKAGES := libpq-dev libhiredis-dev libcurl4-openssl-dev pkg-config postgresql redis-server
 PG_BIN       = $(shell ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 # When run as root, PostgreSQL runs as the unprivileged `postgres` user that Debian's package creates.
-AS_PG        = $(if $(filter 0,$(shell id -u)),runuser -u postgres --,)
+# `env -C /`: the server's user may not be allowed into the current folder either.
+AS_PG        = $(if $(filter 0,$(shell id -u)),runuser -u postgres -- env -C /,)
 VENV         := $(RUN)/venv
 ENTITIES     ?= 1000000
 DEMO_ENTITIES ?= 200000
@@ -139,4 +145,4 @@ bench: services venv
 	  --python $(VENV)/bin/python --psql $(PG_BIN)/psql --work-dir $(RUN)/bench
 
 clean: services-stop
-	rm -rf $(RUN)
+	rm -rf $(RUN) $(PG_FALLBACK)
