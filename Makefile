@@ -105,6 +105,7 @@ test: services
 
 ## The main job end to end: migrate, seed, validate the jobs, score a sample, print what happened.
 demo: services build
+	@echo; echo "== check the servers"; $(PRESCORE_DEBUG) check
 	@echo; echo "== migrate"; $(PRESCORE_DEBUG) migrate
 	@echo; echo "== seed $(DEMO_ENTITIES) demo entities"; $(PRESCORE_DEBUG) demo seed --entities $(DEMO_ENTITIES)
 	@echo; echo "== validate jobs/"; $(PRESCORE_DEBUG) jobs validate

@@ -81,7 +81,7 @@ let package = Package(
             swiftSettings: strictSettings),
         .testTarget(
             name: "PrescoreCLITests",
-            dependencies: ["PrescoreCLI", "PrescoreCore", "PrescorePostgres", "PrescoreTestSupport"],
+            dependencies: ["PrescoreCLI", "PrescoreCore", "PrescorePostgres", "PrescoreRedis", "PrescoreTestSupport"],
             swiftSettings: strictSettings),
     ],
     swiftLanguageModes: [.v6]

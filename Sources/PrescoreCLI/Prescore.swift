@@ -14,7 +14,9 @@ public struct Prescore: ParsableCommand {
             Configuration: DATABASE_URL and REDIS_URL (or --database-url / --redis-url).
             """,
         version: version,
-        subcommands: [MigrateCommand.self, JobsCommand.self, ModelCommand.self, DemoCommand.self])
+        subcommands: [
+            CheckCommand.self, MigrateCommand.self, JobsCommand.self, ModelCommand.self, DemoCommand.self,
+        ])
 
     public init() {}
 }

@@ -4,7 +4,7 @@ import Testing
 /// Every command has help that reads well, and the version is printed.
 @Suite struct CommandLineTests {
     @Test(arguments: [
-        ["--help"], ["migrate", "--help"], ["jobs", "--help"], ["jobs", "validate", "--help"],
+        ["--help"], ["check", "--help"], ["migrate", "--help"], ["jobs", "--help"], ["jobs", "validate", "--help"],
         ["jobs", "list", "--help"], ["model", "predict", "--help"], ["demo", "seed", "--help"],
     ])
     func everyCommandHasHelp(arguments: [String]) throws {

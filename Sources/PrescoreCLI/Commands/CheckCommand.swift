@@ -1,0 +1,69 @@
+import ArgumentParser
+import PrescorePostgres
+import PrescoreRedis
+
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Check the connections to PostgreSQL and Redis and the settings runs depend on.",
+        discussion: """
+            Connects to both servers and prints, one line each: the server, its version, the prescore \
+            schema version, and Redis' memory policy and hash listpack limits (the compact score \
+            layout relies on them). Exits 1 when either server cannot be used.
+            """)
+
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var redis: RedisOptions
+
+    func run() throws {
+        var healthy = true
+        do {
+            let connection = try database.connect()
+            let version = try connection.execute("SHOW server_version").scalar ?? "?"
+            let applied = try Migrator().appliedVersions(connection).last
+            let known = Migration.all.last?.version ?? 0
+            let schema = applied.map { "schema prescore at version \($0)" } ?? "no prescore schema yet"
+            print("ok    PostgreSQL \(connection.server): \(version), \(schema)")
+            if (applied ?? 0) < known {
+                print("      run `prescore migrate` to bring the schema to version \(known)")
+            }
+        } catch {
+            healthy = false
+            printError("error \(error)")
+        }
+        do {
+            let connection = try redis.connect()
+            let info = try connection.command("INFO", "server").string ?? ""
+            let version = info.split(whereSeparator: \.isNewline)
+                .first { $0.hasPrefix("redis_version:") }?.dropFirst("redis_version:".count) ?? "?"
+            var line = "ok    Redis \(connection.url): \(version)"
+            // CONFIG may be forbidden to an ACL user on a managed Redis; that is not an error.
+            if let settings = try? Self.settings(connection) {
+                let memory = settings["maxmemory"] == "0" ? "no maxmemory" : "maxmemory \(settings["maxmemory"] ?? "?") bytes"
+                line += ", \(memory) (policy \(settings["maxmemory-policy"] ?? "?")), hash listpack limits "
+                    + "\(settings["hash-max-listpack-entries"] ?? "?") entries / \(settings["hash-max-listpack-value"] ?? "?") bytes"
+                print(line)
+                if let policy = settings["maxmemory-policy"], policy.hasPrefix("allkeys") {
+                    print("      maxmemory-policy \(policy) may evict published scores; noeviction or volatile-* keeps them")
+                }
+            } else {
+                print(line + " (CONFIG GET not permitted: memory settings not shown)")
+            }
+        } catch {
+            healthy = false
+            printError("error \(error)")
+        }
+        if !healthy { throw ExitCode.failure }
+    }
+
+    private static func settings(_ connection: RedisConnection) throws -> [String: String] {
+        var settings: [String: String] = [:]
+        for name in ["maxmemory", "maxmemory-policy", "hash-max-listpack-entries", "hash-max-listpack-value"] {
+            guard case .array(let pair) = try connection.command("CONFIG", "GET", name), pair.count == 2,
+                  let value = pair[1].string
+            else { throw RedisError(.commandFailed, "CONFIG GET refused", server: connection.url.description) }
+            settings[name] = value
+        }
+        return settings
+    }
+}

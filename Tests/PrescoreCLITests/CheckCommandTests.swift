@@ -1,0 +1,43 @@
+import Foundation
+import PrescoreRedis
+import PrescoreTestSupport
+import Testing
+
+@Suite struct CheckCommandTests {
+    @Test func reportsBothServersAndTheirSettings() throws {
+        let result = try PrescoreProcess.run(
+            ["check"], environment: ["DATABASE_URL": TestServers.databaseURL, "REDIS_URL": TestServers.redisURL])
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.standardOutput.contains("ok    PostgreSQL postgresql://prescore:***@127.0.0.1"))
+        #expect(result.standardOutput.contains("ok    Redis redis://127.0.0.1:"))
+        #expect(result.standardOutput.contains("hash listpack limits 512 entries / 64 bytes"))
+    }
+
+    @Test func anUnreachableRedisFailsWithOneLineAndThePasswordHidden() throws {
+        let result = try PrescoreProcess.run(
+            ["check", "--redis-url", "redis://:hunter2@127.0.0.1:\(TestServers.closedPort())/0"],
+            environment: ["DATABASE_URL": TestServers.databaseURL, "REDIS_URL": "redis://ignored:1"])
+        #expect(result.status == 1)
+        #expect(result.standardOutput.contains("ok    PostgreSQL"), "the other server is still reported")
+        let errors = result.standardError.split(separator: "\n")
+        #expect(errors.count == 1)
+        #expect(errors.first?.hasPrefix("error cannot connect to Redis at redis://:***@127.0.0.1:") == true)
+        #expect(!result.standardError.contains("hunter2"))
+    }
+
+    @Test func anACLUserWithoutCONFIGStillPasses() throws {
+        let admin = try RedisConnection(url: RedisURL(TestServers.redisURL))
+        let user = TestServers.uniqueName("check")
+        try admin.command("ACL", "SETUSER", user, "on", ">pw", "~*", "+@all", "-config")
+        defer { _ = try? admin.command("ACL", "DELUSER", user) }
+        var url = try RedisURL(TestServers.redisURL)
+        url.user = user
+        url.password = "pw"
+        let plain = "redis://\(user):pw@\(url.host):\(url.port)/\(url.database)"
+        let result = try PrescoreProcess.run(
+            ["check", "--redis-url", plain], environment: ["DATABASE_URL": TestServers.databaseURL])
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.standardOutput.contains("\(user):***@"))
+        #expect(result.standardOutput.contains("CONFIG GET not permitted"))
+    }
+}
