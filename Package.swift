@@ -81,7 +81,9 @@ let package = Package(
             swiftSettings: strictSettings),
         .testTarget(
             name: "PrescoreCLITests",
-            dependencies: ["PrescoreCLI", "PrescoreCore", "PrescorePostgres", "PrescoreRedis", "PrescoreTestSupport"],
+            dependencies: [
+                "PrescoreCLI", "PrescoreCore", "PrescorePostgres", "PrescoreRedis", "PrescoreTestSupport",
+            ],
             swiftSettings: strictSettings),
     ],
     swiftLanguageModes: [.v6]

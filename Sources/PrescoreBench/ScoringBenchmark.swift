@@ -42,7 +42,8 @@ struct ScoringBenchmark: ParsableCommand {
         let maxDifference = zip(scores, theirs).map { abs($0 - $1) }.max() ?? .nan
 
         let ratio = allCores / reference.allCores
-        print("""
+        print(
+            """
 
             scoring benchmark: \(model.treeCount) trees, depth \(model.maxDepth), \
             \(names.count) features, \(rowCount) rows of demo.users, \(cores) cores
@@ -61,7 +62,9 @@ struct ScoringBenchmark: ParsableCommand {
     }
 
     /// Best rows/s over `repeat` runs.
-    private func measure(_ model: XGBoostModel, _ features: [Float], _ scores: inout [Float], threads: Int) -> Double {
+    private func measure(_ model: XGBoostModel, _ features: [Float], _ scores: inout [Float], threads: Int)
+        -> Double
+    {
         var best = Double.infinity
         for _ in 0..<repetitions {
             let start = ContinuousClock.now
@@ -71,7 +74,8 @@ struct ScoringBenchmark: ParsableCommand {
                 }
             }
             let elapsed = ContinuousClock.now - start
-            best = min(best, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            best = min(
+                best, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
         }
         return Double(scores.count) / best
     }
@@ -90,7 +94,8 @@ struct ScoringBenchmark: ParsableCommand {
             }
         }
         guard features.count == rows * columns.count else {
-            throw ValidationError("demo.users has fewer than \(rows) users: run prescore demo seed --entities \(rows)")
+            throw ValidationError(
+                "demo.users has fewer than \(rows) users: run prescore demo seed --entities \(rows)")
         }
         return features
     }
@@ -105,13 +110,15 @@ struct ScoringBenchmark: ParsableCommand {
     {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("xgboost_inplace_predict.py").path
-        let output = try Self.execute(python, [
-            script, "--model", model, "--rows", matrixPath, "--features", String(featureCount),
-            "--predictions", "\(workDir)/xgboost_predictions.f32", "--repeat", String(repetitions),
-        ])
+        let output = try Self.execute(
+            python,
+            [
+                script, "--model", model, "--rows", matrixPath, "--features", String(featureCount),
+                "--predictions", "\(workDir)/xgboost_predictions.f32", "--repeat", String(repetitions),
+            ])
         guard let line = output.split(separator: "\n").last,
-              let json = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-              let one = json["one_core"] as? Double, let all = json["all_cores"] as? Double
+            let json = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+            let one = json["one_core"] as? Double, let all = json["all_cores"] as? Double
         else { throw ValidationError("unexpected output from the XGBoost script: \(output)") }
         return (json["xgboost"] as? String ?? "?", one, all)
     }

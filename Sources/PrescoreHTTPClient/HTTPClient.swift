@@ -14,8 +14,11 @@ public enum HTTPClient {
         }
         defer { curl_easy_cleanup(handle) }
         let sink = ResponseSink()
-        let milliseconds = max(1, Int(request.timeout.components.seconds * 1_000
-            + request.timeout.components.attoseconds / 1_000_000_000_000_000))
+        let milliseconds = max(
+            1,
+            Int(
+                request.timeout.components.seconds * 1_000
+                    + request.timeout.components.attoseconds / 1_000_000_000_000_000))
         var headerList: UnsafeMutablePointer<curl_slist>?
         defer { curl_slist_free_all(headerList) }
         for header in request.headers {
@@ -31,11 +34,14 @@ public enum HTTPClient {
                     handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: body.baseAddress))
                 prescore_curl_setopt_long(handle, CURLOPT_POSTFIELDSIZE, body.count)
             }
-            prescore_curl_setopt_pointer(handle, CURLOPT_HTTPHEADER, headerList.map { UnsafeMutableRawPointer($0) })
+            prescore_curl_setopt_pointer(
+                handle, CURLOPT_HTTPHEADER, headerList.map { UnsafeMutableRawPointer($0) })
             prescore_curl_setopt_callback(handle, CURLOPT_WRITEFUNCTION) { data, size, count, context in
                 let sink = Unmanaged<ResponseSink>.fromOpaque(context!).takeUnretainedValue()
                 let total = size * count
-                if let data { sink.bytes.append(contentsOf: UnsafeRawBufferPointer(start: data, count: total)) }
+                if let data {
+                    sink.bytes.append(contentsOf: UnsafeRawBufferPointer(start: data, count: total))
+                }
                 return total
             }
             prescore_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, Unmanaged.passUnretained(sink).toOpaque())
@@ -44,9 +50,11 @@ public enum HTTPClient {
         guard code == CURLE_OK else {
             let message = String(cString: curl_easy_strerror(code))
             let kind: HTTPClientError.Code =
-                code == CURLE_OPERATION_TIMEDOUT ? .timedOut
-                : code == CURLE_URL_MALFORMAT || code == CURLE_UNSUPPORTED_PROTOCOL ? .invalidRequest
-                : .transferFailed
+                code == CURLE_OPERATION_TIMEDOUT
+                ? .timedOut
+                : code == CURLE_URL_MALFORMAT || code == CURLE_UNSUPPORTED_PROTOCOL
+                    ? .invalidRequest
+                    : .transferFailed
             throw HTTPClientError(code: kind, message: message, url: shownURL)
         }
         var status = 0

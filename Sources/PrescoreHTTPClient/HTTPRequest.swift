@@ -7,8 +7,10 @@ public struct HTTPRequest: Sendable {
     /// The whole transfer, connect included, must finish within this.
     public var timeout: Duration
 
-    public init(method: String = "GET", url: String, headers: [(name: String, value: String)] = [],
-                body: [UInt8] = [], timeout: Duration = .seconds(5)) {
+    public init(
+        method: String = "GET", url: String, headers: [(name: String, value: String)] = [],
+        body: [UInt8] = [], timeout: Duration = .seconds(5)
+    ) {
         self.method = method
         self.url = url
         self.headers = headers

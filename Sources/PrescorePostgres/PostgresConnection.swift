@@ -64,7 +64,9 @@ public final class PostgresConnection: Sendable {
 
     /// The columns `sql` would return and how many parameters it takes, learned by preparing it
     /// (the server plans the statement but runs nothing).
-    public func describe(_ sql: String) throws(PostgresError) -> (columns: [PostgresColumn], parameterCount: Int) {
+    public func describe(_ sql: String) throws(PostgresError) -> (
+        columns: [PostgresColumn], parameterCount: Int
+    ) {
         try handle.withLock { connection throws(PostgresError) in
             let prepared = PQprepare(connection, "", sql, 0, nil)
             defer { PQclear(prepared) }
@@ -73,8 +75,9 @@ public final class PostgresConnection: Sendable {
             defer { PQclear(description) }
             try check(description, connection: connection)
             let columns = (0..<PQnfields(description)).map { index in
-                PostgresColumn(name: String(cString: PQfname(description, index)),
-                               typeOID: UInt32(PQftype(description, index)))
+                PostgresColumn(
+                    name: String(cString: PQfname(description, index)),
+                    typeOID: UInt32(PQftype(description, index)))
             }
             return (columns, Int(PQnparams(description)))
         }

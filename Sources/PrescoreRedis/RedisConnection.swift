@@ -25,9 +25,9 @@ public final class RedisConnection: Sendable {
         redisSetTimeout(raw, interval)
         context = Mutex(raw)
         if let password = url.password {
-            try run(["AUTH"] + [url.user, password].compactMap { $0 }, setup: true)
+            try setUp(["AUTH"] + [url.user, password].compactMap { $0 })
         }
-        if url.database != 0 { try run(["SELECT", String(url.database)], setup: true) }
+        if url.database != 0 { try setUp(["SELECT", String(url.database)]) }
     }
 
     deinit {
@@ -68,11 +68,13 @@ public final class RedisConnection: Sendable {
         }
     }
 
-    private func run(_ arguments: [String], setup: Bool) throws(RedisError) {
+    /// A command of the connection's setup (AUTH, SELECT): an error reply means the connection
+    /// cannot be used.
+    private func setUp(_ arguments: [String]) throws(RedisError) {
         let reply = try command(arguments.map { Array($0.utf8) })
         if case .error(let message) = reply {
             // AUTH's arguments are never echoed: the message is the server's.
-            throw RedisError(setup ? .connectionFailed : .commandFailed, message, server: url.description)
+            throw RedisError(.connectionFailed, message, server: url.description)
         }
     }
 
@@ -85,7 +87,8 @@ public final class RedisConnection: Sendable {
             String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
         }
         if message.isEmpty || message == "Server closed the connection" {
-            return message.isEmpty ? "connection error \(context.pointee.err)" : "the server closed the connection"
+            return message.isEmpty
+                ? "connection error \(context.pointee.err)" : "the server closed the connection"
         }
         return message
     }
@@ -124,7 +127,7 @@ public final class RedisConnection: Sendable {
             }
             return copy
         }
-        defer { storage.forEach { $0.deallocate() } }
+        defer { for pointer in storage { pointer.deallocate() } }
         for (index, bytes) in arguments.enumerated() {
             pointers.append(UnsafePointer(storage[index].assumingMemoryBound(to: CChar.self)))
             lengths.append(bytes.count)

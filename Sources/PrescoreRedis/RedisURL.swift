@@ -9,8 +9,10 @@ public struct RedisURL: Sendable, Equatable, CustomStringConvertible {
     public var password: String?
     public var database: Int
 
-    public init(host: String = "127.0.0.1", port: Int = 6379, user: String? = nil, password: String? = nil,
-                database: Int = 0) {
+    public init(
+        host: String = "127.0.0.1", port: Int = 6379, user: String? = nil, password: String? = nil,
+        database: Int = 0
+    ) {
         self.host = host
         self.port = port
         self.user = user
@@ -60,7 +62,7 @@ public struct RedisURL: Sendable, Equatable, CustomStringConvertible {
     /// and the '@'.
     static func redact(_ text: String) -> String {
         guard let at = text.lastIndex(of: "@"), let schemeEnd = text.range(of: "://")?.upperBound,
-              schemeEnd < at
+            schemeEnd < at
         else { return text }
         let userInfo = text[schemeEnd..<at]
         guard let colon = userInfo.firstIndex(of: ":") else { return text }

@@ -6,7 +6,8 @@ import Testing
 @Suite struct CheckCommandTests {
     @Test func reportsBothServersAndTheirSettings() throws {
         let result = try PrescoreProcess.run(
-            ["check"], environment: ["DATABASE_URL": TestServers.databaseURL, "REDIS_URL": TestServers.redisURL])
+            ["check"],
+            environment: ["DATABASE_URL": TestServers.databaseURL, "REDIS_URL": TestServers.redisURL])
         #expect(result.status == 0, "\(result.standardError)")
         #expect(result.standardOutput.contains("ok    PostgreSQL postgresql://prescore:***@127.0.0.1"))
         #expect(result.standardOutput.contains("ok    Redis redis://127.0.0.1:"))

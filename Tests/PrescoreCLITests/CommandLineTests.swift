@@ -4,7 +4,8 @@ import Testing
 /// Every command has help that reads well, and the version is printed.
 @Suite struct CommandLineTests {
     @Test(arguments: [
-        ["--help"], ["check", "--help"], ["migrate", "--help"], ["jobs", "--help"], ["jobs", "validate", "--help"],
+        ["--help"], ["check", "--help"], ["migrate", "--help"], ["jobs", "--help"],
+        ["jobs", "validate", "--help"],
         ["jobs", "list", "--help"], ["model", "predict", "--help"], ["demo", "seed", "--help"],
     ])
     func everyCommandHasHelp(arguments: [String]) throws {
@@ -26,7 +27,9 @@ import Testing
         #expect(result.status != 0)
         let lines = result.standardError.split(separator: "\n")
         #expect(lines.count == 1)
-        #expect(result.standardError.contains("cannot connect to PostgreSQL at postgresql://prescore:***@127.0.0.1:1/prescore"))
+        #expect(
+            result.standardError.contains(
+                "cannot connect to PostgreSQL at postgresql://prescore:***@127.0.0.1:1/prescore"))
         #expect(!result.standardError.contains("hunter2"))
     }
 

@@ -33,7 +33,9 @@ import Testing
             let folder = try TemporaryFolder()
             defer { folder.remove() }
             for (name, text) in files { try folder.write(name, text) }
-            return try PrescoreProcess.run(["jobs", "validate", "--jobs-dir", folder.url.path, "--database-url", url])
+            return try PrescoreProcess.run([
+                "jobs", "validate", "--jobs-dir", folder.url.path, "--database-url", url,
+            ])
         }
     }
 
@@ -50,26 +52,46 @@ import Testing
             #expect(seed.status == 0, "\(seed.standardError)")
             let result = try PrescoreProcess.run(["jobs", "validate", "--database-url", url])
             #expect(result.status == 0, "\(result.standardError)")
-            #expect(result.standardOutput.contains("fraud_risk (xgboost-json 2026-11-01, 16 features by name)"))
+            #expect(
+                result.standardOutput.contains("fraud_risk (xgboost-json 2026-11-01, 16 features by name)"))
         }
     }
 
     @Test(arguments: [
         // A query column the model does not use, and a feature the query lacks.
-        (goodJob().replacingOccurrences(of: "SELECT id AS key, a, b, c FROM accounts\n", with: "SELECT id AS key, a, b, name FROM accounts\n"),
-         "job.yaml:9:10 (source.query): features must be numeric"),
-        (goodJob().replacingOccurrences(of: "SELECT id AS key, a, b, c FROM accounts\n", with: "SELECT id AS key, a, b FROM accounts\n"),
-         "job.yaml:9:10 (source.query): the model needs c, which the source lacks"),
-        (goodJob().replacingOccurrences(of: "SELECT id AS key, a, b, c FROM accounts\n", with: "SELECT id, a, b, c FROM accounts\n"),
-         "(source.query): the query has no column named key"),
-        (goodJob().replacingOccurrences(of: "FROM accounts\n", with: "FROM no_such_table\n"),
-         "(source.query): PostgreSQL refuses the query: relation \"no_such_table\" does not exist (SQLSTATE 42P01)"),
-        (goodJob().replacingOccurrences(of: "WHERE id = $1", with: "WHERE id > 0"),
-         "job.yaml:11:10 (realtime.query): the query takes 0 parameters; it must take one, $1, the key"),
+        (
+            goodJob().replacingOccurrences(
+                of: "SELECT id AS key, a, b, c FROM accounts\n",
+                with: "SELECT id AS key, a, b, name FROM accounts\n"),
+            "job.yaml:9:10 (source.query): features must be numeric"
+        ),
+        (
+            goodJob().replacingOccurrences(
+                of: "SELECT id AS key, a, b, c FROM accounts\n",
+                with: "SELECT id AS key, a, b FROM accounts\n"),
+            "job.yaml:9:10 (source.query): the model needs c, which the source lacks"
+        ),
+        (
+            goodJob().replacingOccurrences(
+                of: "SELECT id AS key, a, b, c FROM accounts\n", with: "SELECT id, a, b, c FROM accounts\n"),
+            "(source.query): the query has no column named key"
+        ),
+        (
+            goodJob().replacingOccurrences(of: "FROM accounts\n", with: "FROM no_such_table\n"),
+            "(source.query): PostgreSQL refuses the query: relation \"no_such_table\" does not exist (SQLSTATE 42P01)"
+        ),
+        (
+            goodJob().replacingOccurrences(of: "WHERE id = $1", with: "WHERE id > 0"),
+            "job.yaml:11:10 (realtime.query): the query takes 0 parameters; it must take one, $1, the key"
+        ),
         (goodJob(extra: "owner: data-team"), "job.yaml:12:1 (owner): unknown key 'owner'"),
-        (goodJob().replacingOccurrences(of: "kind: logistic", with: "kind: xgboost-json\n  path: missing.json")
+        (
+            goodJob().replacingOccurrences(
+                of: "kind: logistic", with: "kind: xgboost-json\n  path: missing.json"
+            )
             .replacingOccurrences(of: "  intercept: -1\n  weights: {a: 0.5, b: -0.25, c: 1}\n", with: ""),
-         "(model.path): model file"),
+            "(model.path): model file"
+        ),
     ])
     func problemsNameFileLineAndField(job: String, expected: String) throws {
         let result = try validate(["job.yaml": job])

@@ -18,18 +18,24 @@ import Testing
         try TestServers.withTemporaryDatabase { url in
             let connection = try PostgresConnection(url: url)
             let row = "SELECT row_to_json(u)::text FROM demo.users u WHERE user_id = 42"
-            #expect(try PrescoreProcess.run(["demo", "seed", "--entities", "3000", "--database-url", url]).status == 0)
+            #expect(
+                try PrescoreProcess.run(["demo", "seed", "--entities", "3000", "--database-url", url]).status
+                    == 0)
             let before = try connection.execute(row).scalar
-            let stats = try connection.execute("""
+            let stats = try connection.execute(
+                """
                 SELECT count(*), count(*) - count(f_email_age_days), count(*) - count(f_ip_risk_score),
                        sum(is_fraud::int) FROM demo.users
-                """).rows[0].map { Int($0!)! }
+                """
+            ).rows[0].map { Int($0!)! }
             #expect(stats[0] == 3000)
             #expect(stats[1] > 0 && stats[2] > 0, "some features are NULL")
             #expect(stats[3] > 0 && stats[3] < 300, "a realistic share of fraud")
             let again = try PrescoreProcess.run(["demo", "seed", "--entities", "3000", "--database-url", url])
             #expect(again.standardOutput.contains("already holds 3000 users"))
-            #expect(try PrescoreProcess.run(["demo", "seed", "--entities", "100", "--database-url", url]).status == 0)
+            #expect(
+                try PrescoreProcess.run(["demo", "seed", "--entities", "100", "--database-url", url]).status
+                    == 0)
             #expect(try connection.execute(row).scalar == before, "user 42 is the same whatever N is")
             #expect(try connection.execute("SELECT count(*) FROM demo.users").scalar == "100")
         }

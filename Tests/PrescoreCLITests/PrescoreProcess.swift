@@ -18,8 +18,10 @@ struct PrescoreProcess {
     }()
 
     @discardableResult
-    static func run(_ arguments: [String], environment: [String: String] = [:],
-                    directory: URL = repositoryRoot) throws -> PrescoreProcess {
+    static func run(
+        _ arguments: [String], environment: [String: String] = [:],
+        directory: URL = repositoryRoot
+    ) throws -> PrescoreProcess {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments

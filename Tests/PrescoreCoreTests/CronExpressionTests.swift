@@ -4,7 +4,10 @@ import Testing
 
 @Suite struct CronExpressionTests {
     func fields(_ text: String) throws -> [CronFieldSet] {
-        guard case .fields(let minute, let hour, let dayOfMonth, let month, let dayOfWeek) = try CronExpression(text).kind
+        guard
+            case .fields(let minute, let hour, let dayOfMonth, let month, let dayOfWeek) = try CronExpression(
+                text
+            ).kind
         else { throw CoreError(.invalidCron, "not a fields expression") }
         return [minute, hour, dayOfMonth, month, dayOfWeek]
     }
@@ -31,7 +34,8 @@ import Testing
 
     @Test(arguments: [
         ("@yearly", "0 0 1 1 *"), ("@annually", "0 0 1 1 *"), ("@monthly", "0 0 1 * *"),
-        ("@weekly", "0 0 * * 0"), ("@daily", "0 0 * * *"), ("@midnight", "0 0 * * *"), ("@HOURLY", "0 * * * *"),
+        ("@weekly", "0 0 * * 0"), ("@daily", "0 0 * * *"), ("@midnight", "0 0 * * *"),
+        ("@HOURLY", "0 * * * *"),
     ])
     func macrosExpandAsVixieCronDoes(macro: String, expansion: String) throws {
         #expect(try fields(macro) == fields(expansion))

@@ -4,7 +4,8 @@ import Testing
 
 @Suite struct FeatureBindingTests {
     @Test func bindsColumnsToFeaturesByNameInAnyOrder() throws {
-        let binding = try FeatureBinding(columns: ["c", "a", "b"], featureNames: ["a", "b", "c"], featureCount: 3)
+        let binding = try FeatureBinding(
+            columns: ["c", "a", "b"], featureNames: ["a", "b", "c"], featureCount: 3)
         #expect(binding.featureIndexForColumn == [2, 0, 1])
         #expect(!binding.isPositional)
     }

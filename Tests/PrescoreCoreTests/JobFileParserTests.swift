@@ -51,13 +51,16 @@ import Testing
     }
 
     @Test func appliesDefaults() throws {
-        let job = try #require(parse("""
-            name: minimal
-            schedule: "@daily"
-            model: {kind: logistic, intercept: 0, weights: {a: 1}, version: v1}
-            source:
-              query: SELECT 1 AS key, 2 AS a
-            """).job)
+        let job = try #require(
+            parse(
+                """
+                name: minimal
+                schedule: "@daily"
+                model: {kind: logistic, intercept: 0, weights: {a: 1}, version: v1}
+                source:
+                  query: SELECT 1 AS key, 2 AS a
+                """
+            ).job)
         #expect(job.timezone == "UTC")
         #expect(job.realtime == nil)
         #expect(job.output.keepRuns == 2)
@@ -77,7 +80,8 @@ import Testing
     }
 
     @Test func reportsEveryProblemOfAFileAtOnce() {
-        let found = problems("""
+        let found = problems(
+            """
             name: Fraud Risk
             schedule: "61 * * * *"
             timezone: Mars/Olympus
@@ -86,8 +90,10 @@ import Testing
             output: {ttl: 48, keep_runs: zero}
             """)
         let text = found.map(\.description)
-        #expect(text.contains { $0.hasPrefix("jobs/x.yaml:1:7 (name)") && $0.contains("not a valid job name") })
-        #expect(text.contains { $0.hasPrefix("jobs/x.yaml:2:11 (schedule)") && $0.contains("minute field '61'") })
+        #expect(
+            text.contains { $0.hasPrefix("jobs/x.yaml:1:7 (name)") && $0.contains("not a valid job name") })
+        #expect(
+            text.contains { $0.hasPrefix("jobs/x.yaml:2:11 (schedule)") && $0.contains("minute field '61'") })
         #expect(text.contains { $0.contains("(timezone)") && $0.contains("Mars/Olympus") })
         #expect(text.contains { $0.contains("(model.kind)") && $0.contains("onnx") })
         #expect(text.contains { $0.contains("(source.query)") && $0.contains("expected text") })
@@ -100,9 +106,10 @@ import Testing
         for key in ["schedule", "model", "source"] {
             #expect(text.contains { $0.contains("'\(key)' is required") }, "\(key)")
         }
-        #expect(problems(replacing("version: \"2026-11-01\" ", with: "")).contains {
-            $0.description.contains("'model.version' is required")
-        })
+        #expect(
+            problems(replacing("version: \"2026-11-01\" ", with: "")).contains {
+                $0.description.contains("'model.version' is required")
+            })
     }
 
     @Test func badDurationsAndWrongTypesAreReportedWithTheirField() {

@@ -93,7 +93,9 @@ import Testing
         let error = Self.error { try XGBoostModel(json: Data("{\"a\": 1}".utf8), source: "x.json") }
         #expect(error?.code == .invalidModel)
         #expect(error?.message.contains("learner") == true)
-        #expect(Self.error { try XGBoostModel(json: Data("not json".utf8), source: "x.json") }?.code == .invalidModel)
+        #expect(
+            Self.error { try XGBoostModel(json: Data("not json".utf8), source: "x.json") }?.code
+                == .invalidModel)
     }
 
     @Test func baseScoreIsReadInEveryVersionsFormat() throws {

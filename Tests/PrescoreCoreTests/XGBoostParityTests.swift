@@ -9,12 +9,14 @@ import Testing
     static func scores(model: XGBoostModel, input: URL, parallel: Bool = false) throws -> [Float] {
         let (header, keys, fileOrder) = try FixtureFiles.featureRows(input)
         let binding = try FeatureBinding(
-            columns: Array(header.dropFirst()), featureNames: model.featureNames, featureCount: model.featureCount)
+            columns: Array(header.dropFirst()), featureNames: model.featureNames,
+            featureCount: model.featureCount)
         var features = [Float](repeating: .nan, count: fileOrder.count)
         let columns = model.featureCount
         for row in 0..<keys.count {
             for column in 0..<columns {
-                features[row * columns + binding.featureIndexForColumn[column]] = fileOrder[row * columns + column]
+                features[row * columns + binding.featureIndexForColumn[column]] =
+                    fileOrder[row * columns + column]
             }
         }
         var scores = [Float](repeating: -1, count: keys.count)
@@ -58,7 +60,10 @@ import Testing
         let stem = "xgboost-versions/xgb\(version)_\(objective)"
         let url = FixtureFiles.fixture("\(stem).json")
         let model = try XGBoostModel(json: FixtureFiles.data(url), source: url.lastPathComponent)
-        #expect(model.objective.rawValue == objective.replacingOccurrences(of: "_", with: ":", options: [], range: objective.range(of: "_")))
+        #expect(
+            model.objective.rawValue
+                == objective.replacingOccurrences(
+                    of: "_", with: ":", options: [], range: objective.range(of: "_")))
         let ours = try Self.scores(model: model, input: FixtureFiles.fixture("xgboost-versions/input.csv"))
         let theirs = try Self.expected(FixtureFiles.fixture("\(stem)_expected.csv"))
         #expect(ours.count == theirs.count)
@@ -72,7 +77,8 @@ import Testing
         let url = FixtureFiles.fixture("xgboost-versions/xgb17_binary_logistic.json")
         let model = try XGBoostModel(json: FixtureFiles.data(url), source: "m.json")
         #expect(model.featureNames == nil)
-        let binding = try FeatureBinding(columns: ["a", "b", "c", "d", "e", "f"], featureNames: nil, featureCount: 6)
+        let binding = try FeatureBinding(
+            columns: ["a", "b", "c", "d", "e", "f"], featureNames: nil, featureCount: 6)
         #expect(binding.isPositional)
         #expect(throws: CoreError.self) {
             try FeatureBinding(columns: ["a", "b"], featureNames: nil, featureCount: 6)

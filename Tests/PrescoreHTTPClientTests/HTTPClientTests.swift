@@ -7,9 +7,10 @@ import Testing
     @Test func postsABodyWithHeadersAndReadsTheResponse() throws {
         let server = LoopbackHTTPServer(status: 202, body: "{\"ok\":true}")
         defer { server.stop() }
-        let response = try HTTPClient.send(HTTPRequest(
-            method: "POST", url: "http://127.0.0.1:\(server.port)/hook",
-            headers: [("Content-Type", "application/json")], body: Array("{\"job\":\"a\"}".utf8)))
+        let response = try HTTPClient.send(
+            HTTPRequest(
+                method: "POST", url: "http://127.0.0.1:\(server.port)/hook",
+                headers: [("Content-Type", "application/json")], body: Array("{\"job\":\"a\"}".utf8)))
         #expect(response.status == 202)
         #expect(String(decoding: response.body, as: UTF8.self) == "{\"ok\":true}")
         let request = try #require(server.receivedRequests.first)
@@ -28,7 +29,8 @@ import Testing
         let server = LoopbackHTTPServer(silent: true)
         defer { server.stop() }
         do {
-            _ = try HTTPClient.send(HTTPRequest(url: "http://127.0.0.1:\(server.port)/", timeout: .milliseconds(200)))
+            _ = try HTTPClient.send(
+                HTTPRequest(url: "http://127.0.0.1:\(server.port)/", timeout: .milliseconds(200)))
             Issue.record("expected a timeout")
         } catch {
             #expect(error.code == .timedOut)
@@ -37,7 +39,8 @@ import Testing
 
     @Test func refusedConnectionsAndBadURLsThrowWithCredentialsHidden() {
         do {
-            _ = try HTTPClient.send(HTTPRequest(url: "http://u:hunter2@127.0.0.1:\(TestServers.closedPort())/"))
+            _ = try HTTPClient.send(
+                HTTPRequest(url: "http://u:hunter2@127.0.0.1:\(TestServers.closedPort())/"))
             Issue.record("expected an error")
         } catch {
             #expect(error.code == .transferFailed)

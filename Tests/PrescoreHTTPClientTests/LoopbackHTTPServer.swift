@@ -23,7 +23,8 @@ final class LoopbackHTTPServer: Sendable {
             }
         }
         port = Int(UInt16(bigEndian: address.sin_port))
-        let response = "HTTP/1.1 \(status) X\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
+        let response =
+            "HTTP/1.1 \(status) X\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
         Thread.detachNewThread { [self] in
             while true {
                 let client = accept(fd, nil, nil)
@@ -54,7 +55,8 @@ final class LoopbackHTTPServer: Sendable {
         let text = String(decoding: bytes, as: UTF8.self)
         guard let end = text.range(of: "\r\n\r\n") else { return false }
         let header = text[..<end.lowerBound].lowercased()
-        let length = header.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
+        let length =
+            header.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
             .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
         return text[end.upperBound...].utf8.count >= length
     }

@@ -1,6 +1,6 @@
 import Foundation
-import Synchronization
 import PrescoreTestSupport
+import Synchronization
 import Testing
 
 @testable import PrescorePostgres
@@ -14,7 +14,8 @@ import Testing
             #expect(try migrator.migrate(connection).map(\.version) == Migration.all.map(\.version))
             #expect(try migrator.migrate(connection).isEmpty)
             #expect(try migrator.appliedVersions(connection) == Migration.all.map(\.version))
-            #expect(try connection.execute("SELECT to_regclass('prescore.job_runs') IS NOT NULL").scalar == "t")
+            #expect(
+                try connection.execute("SELECT to_regclass('prescore.job_runs') IS NOT NULL").scalar == "t")
         }
     }
 
@@ -25,7 +26,10 @@ import Testing
             let second = Migration(version: 2, name: "two", sql: "ALTER TABLE prescore.a ADD COLUMN y int")
             try Migrator(migrations: [first]).migrate(connection)
             #expect(try Migrator(migrations: [first, second]).migrate(connection).map(\.version) == [2])
-            #expect(try connection.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = 'a'")
+            #expect(
+                try connection.execute(
+                    "SELECT count(*) FROM information_schema.columns WHERE table_name = 'a'"
+                )
                 .scalar == "2")
             // A binary that knows fewer migrations than the database refuses to run against it.
             #expect(throws: PostgresError.self) { try Migrator(migrations: [first]).migrate(connection) }
@@ -55,7 +59,8 @@ import Testing
     @Test func concurrentMigratorsApplyEachMigrationOnce() throws {
         try TestServers.withTemporaryDatabase { url in
             // A slow migration widens the window in which a second process could interfere.
-            let slow = Migration(version: 1, name: "slow", sql: "SELECT pg_sleep(0.3); CREATE TABLE prescore.a (x int)")
+            let slow = Migration(
+                version: 1, name: "slow", sql: "SELECT pg_sleep(0.3); CREATE TABLE prescore.a (x int)")
             let next = Migration(version: 2, name: "next", sql: "CREATE TABLE prescore.b (x int)")
             let migrator = Migrator(migrations: [slow, next])
             let results = Results()

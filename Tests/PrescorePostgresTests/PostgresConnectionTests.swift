@@ -6,7 +6,8 @@ import Testing
 @Suite struct PostgresConnectionTests {
     @Test func runsQueriesWithParametersAndNulls() throws {
         let connection = try PostgresConnection(url: TestServers.databaseURL)
-        let result = try connection.execute("SELECT $1::int + 1 AS n, $2::text AS t, NULL::int AS z", ["41", nil])
+        let result = try connection.execute(
+            "SELECT $1::int + 1 AS n, $2::text AS t, NULL::int AS z", ["41", nil])
         #expect(result.columns == ["n", "t", "z"])
         #expect(result.rows == [["42", nil, nil]])
         #expect(result.scalar == "42")
@@ -37,7 +38,8 @@ import Testing
     }
 
     @Test func aWrongPasswordIsOneLineWithThePasswordHidden() throws {
-        let url = TestServers.databaseURL.replacingOccurrences(of: ":prescore-dev@", with: ":not-the-password@")
+        let url = TestServers.databaseURL.replacingOccurrences(
+            of: ":prescore-dev@", with: ":not-the-password@")
         do {
             _ = try PostgresConnection(url: url)
             Issue.record("expected an error")
@@ -57,7 +59,9 @@ import Testing
             Issue.record("expected an error")
         } catch {
             #expect(error.code == .connectionFailed)
-            #expect(error.description.hasPrefix("cannot connect to PostgreSQL at postgresql://prescore:***@127.0.0.1:"))
+            #expect(
+                error.description.hasPrefix(
+                    "cannot connect to PostgreSQL at postgresql://prescore:***@127.0.0.1:"))
             #expect(error.description.contains("Connection refused"))
             #expect(error.description.contains("DATABASE_URL"))
             #expect(!error.description.contains("hunter2"))
@@ -81,7 +85,10 @@ import Testing
     }
 
     @Test(arguments: [
-        ("postgresql://u:secret@db.example:5433/app?sslmode=require", "postgresql://u:***@db.example:5433/app"),
+        (
+            "postgresql://u:secret@db.example:5433/app?sslmode=require",
+            "postgresql://u:***@db.example:5433/app"
+        ),
         ("postgres://u@h/d", "postgresql://u@h/d"),
         ("host=h port=1 user=u password=secret dbname=d", "postgresql://u:***@h:1/d"),
         ("postgresql://u:secret@h:5432/d?password=x", "postgresql://u:***@h:5432/d"),

@@ -5,7 +5,8 @@ import Testing
 @Suite struct RedisURLTests {
     @Test func parsesEveryPart() throws {
         let url = try RedisURL("redis://app:s%40cret@cache.internal:6380/3")
-        #expect(url == RedisURL(host: "cache.internal", port: 6380, user: "app", password: "s@cret", database: 3))
+        #expect(
+            url == RedisURL(host: "cache.internal", port: 6380, user: "app", password: "s@cret", database: 3))
         #expect(url.description == "redis://app:***@cache.internal:6380/3")
     }
 

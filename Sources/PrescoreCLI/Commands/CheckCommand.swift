@@ -34,17 +34,23 @@ struct CheckCommand: ParsableCommand {
         do {
             let connection = try redis.connect()
             let info = try connection.command("INFO", "server").string ?? ""
-            let version = info.split(whereSeparator: \.isNewline)
+            let version =
+                info.split(whereSeparator: \.isNewline)
                 .first { $0.hasPrefix("redis_version:") }?.dropFirst("redis_version:".count) ?? "?"
             var line = "ok    Redis \(connection.url): \(version)"
             // CONFIG may be forbidden to an ACL user on a managed Redis; that is not an error.
             if let settings = try? Self.settings(connection) {
-                let memory = settings["maxmemory"] == "0" ? "no maxmemory" : "maxmemory \(settings["maxmemory"] ?? "?") bytes"
-                line += ", \(memory) (policy \(settings["maxmemory-policy"] ?? "?")), hash listpack limits "
+                let memory =
+                    settings["maxmemory"] == "0"
+                    ? "no maxmemory" : "maxmemory \(settings["maxmemory"] ?? "?") bytes"
+                line +=
+                    ", \(memory) (policy \(settings["maxmemory-policy"] ?? "?")), hash listpack limits "
                     + "\(settings["hash-max-listpack-entries"] ?? "?") entries / \(settings["hash-max-listpack-value"] ?? "?") bytes"
                 print(line)
                 if let policy = settings["maxmemory-policy"], policy.hasPrefix("allkeys") {
-                    print("      maxmemory-policy \(policy) may evict published scores; noeviction or volatile-* keeps them")
+                    print(
+                        "      maxmemory-policy \(policy) may evict published scores; noeviction or volatile-* keeps them"
+                    )
                 }
             } else {
                 print(line + " (CONFIG GET not permitted: memory settings not shown)")
@@ -58,10 +64,13 @@ struct CheckCommand: ParsableCommand {
 
     private static func settings(_ connection: RedisConnection) throws -> [String: String] {
         var settings: [String: String] = [:]
-        for name in ["maxmemory", "maxmemory-policy", "hash-max-listpack-entries", "hash-max-listpack-value"] {
+        for name in ["maxmemory", "maxmemory-policy", "hash-max-listpack-entries", "hash-max-listpack-value"]
+        {
             guard case .array(let pair) = try connection.command("CONFIG", "GET", name), pair.count == 2,
-                  let value = pair[1].string
-            else { throw RedisError(.commandFailed, "CONFIG GET refused", server: connection.url.description) }
+                let value = pair[1].string
+            else {
+                throw RedisError(.commandFailed, "CONFIG GET refused", server: connection.url.description)
+            }
             settings[name] = value
         }
         return settings

@@ -24,7 +24,8 @@ struct DemoSeedCommand: ParsableCommand {
         let connection = try database.connect()
         let comment = DemoDataSet.comment(entities: entities)
         let existing = try connection.execute(
-            "SELECT obj_description(to_regclass('demo.users'), 'pg_class')").scalar
+            "SELECT obj_description(to_regclass('demo.users'), 'pg_class')"
+        ).scalar
         if existing == comment {
             print("demo.users already holds \(entities) users (generator v\(DemoDataSet.generatorVersion))")
             return
@@ -45,8 +46,11 @@ struct DemoSeedCommand: ParsableCommand {
             throw error
         }
         let seconds = Date().timeIntervalSince(started)
-        let fraud = try connection.execute("SELECT round(100.0 * avg(is_fraud::int), 2) FROM demo.users").scalar ?? "?"
-        print("seeded demo.users with \(entities) users in \(String(format: "%.1f", seconds)) s "
-              + "(\(fraud)% labelled fraud)")
+        let fraud =
+            try connection.execute("SELECT round(100.0 * avg(is_fraud::int), 2) FROM demo.users").scalar
+            ?? "?"
+        print(
+            "seeded demo.users with \(entities) users in \(String(format: "%.1f", seconds)) s "
+                + "(\(fraud)% labelled fraud)")
     }
 }

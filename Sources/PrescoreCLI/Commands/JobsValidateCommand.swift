@@ -31,8 +31,9 @@ struct JobsValidateCommand: ParsableCommand {
         let badFiles = Set(problems.compactMap { $0.location?.file })
         for job in catalog.jobs where !badFiles.contains(job.definition.file) {
             let features = job.scorer.featureNames == nil ? "by position" : "by name"
-            print("ok    \(job.definition.file): \(job.definition.name) (\(job.definition.model.kind) "
-                  + "\(job.definition.model.version), \(job.scorer.featureCount) features \(features))")
+            print(
+                "ok    \(job.definition.file): \(job.definition.name) (\(job.definition.model.kind) "
+                    + "\(job.definition.model.version), \(job.scorer.featureCount) features \(features))")
         }
         for problem in problems { printError("error \(problem)") }
         if catalog.files.isEmpty { printError("no job files (*.yaml) in \(jobsDirectory.jobsDirectory)") }

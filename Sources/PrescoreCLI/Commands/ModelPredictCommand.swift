@@ -21,8 +21,11 @@ struct ModelPredictCommand: ParsableCommand {
     @Option(name: .customLong("input"), help: ArgumentHelp("The rows to score (CSV).", valueName: "rows.csv"))
     var input: String
 
-    @Option(name: .customLong("output"), help: ArgumentHelp("Where to write scores; standard output if omitted.",
-                                                            valueName: "out.csv"))
+    @Option(
+        name: .customLong("output"),
+        help: ArgumentHelp(
+            "Where to write scores; standard output if omitted.",
+            valueName: "out.csv"))
     var output: String?
 
     /// Rows read, scored and written at a time: bounds memory for files of any length.
@@ -45,7 +48,8 @@ struct ModelPredictCommand: ParsableCommand {
                 scores.withUnsafeMutableBufferPointer { scores in
                     chunk.features.withUnsafeBufferPointer { features in
                         _ = scorer.scoreInParallel(
-                            features, into: UnsafeMutableBufferPointer(rebasing: scores[0..<chunk.keys.count]))
+                            features, into: UnsafeMutableBufferPointer(rebasing: scores[0..<chunk.keys.count])
+                        )
                     }
                 }
                 for (index, key) in chunk.keys.enumerated() {

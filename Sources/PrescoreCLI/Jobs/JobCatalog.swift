@@ -19,7 +19,8 @@ struct JobCatalog {
     /// Reads `directory/*.yaml` (and `*.yml`), in file-name order.
     static func load(directory: String) throws -> JobCatalog {
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory),
+            isDirectory.boolValue
         else {
             throw CLIError(.fileNotReadable, "jobs folder \(directory) does not exist (set --jobs-dir)")
         }
@@ -32,21 +33,25 @@ struct JobCatalog {
             let file = (directory as NSString).appendingPathComponent(name)
             catalog.files.append(file)
             guard let data = FileManager.default.contents(atPath: file) else {
-                catalog.problems.append(CoreError(.invalidJobFile, "cannot read the file", at: .init(file: file)))
+                catalog.problems.append(
+                    CoreError(.invalidJobFile, "cannot read the file", at: .init(file: file)))
                 continue
             }
-            let outcome = JobFileParser.parse(String(decoding: data, as: UTF8.self), file: file, directory: directory)
+            let outcome = JobFileParser.parse(
+                String(decoding: data, as: UTF8.self), file: file, directory: directory)
             catalog.problems += outcome.problems
             guard let definition = outcome.job else { continue }
             if let first = firstFileForName[definition.name] {
                 catalog.problems.append(
-                    CoreError(.invalidJobFile, "job name '\(definition.name)' is already used by \(first)",
-                              at: definition.location(of: "name")))
+                    CoreError(
+                        .invalidJobFile, "job name '\(definition.name)' is already used by \(first)",
+                        at: definition.location(of: "name")))
                 continue
             }
             firstFileForName[definition.name] = file
             do {
-                let scorer = try ModelLoader.scorer(for: definition.model, at: definition.location(of: "model.path"))
+                let scorer = try ModelLoader.scorer(
+                    for: definition.model, at: definition.location(of: "model.path"))
                 catalog.jobs.append(Job(definition: definition, scorer: scorer))
             } catch let error as CoreError {
                 catalog.problems.append(error)

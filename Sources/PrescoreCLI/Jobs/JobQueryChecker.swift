@@ -14,11 +14,13 @@ enum JobQueryChecker {
     static func check(_ job: JobCatalog.Job, on connection: PostgresConnection) -> Report {
         var report = Report()
         let definition = job.definition
-        check(definition.sourceQuery, field: "source.query", parameters: 0, job: job, on: connection,
-              report: &report)
+        check(
+            definition.sourceQuery, field: "source.query", parameters: 0, job: job, on: connection,
+            report: &report)
         if let realtime = definition.realtime {
-            check(realtime.query, field: "realtime.query", parameters: 1, job: job, on: connection,
-                  report: &report)
+            check(
+                realtime.query, field: "realtime.query", parameters: 1, job: job, on: connection,
+                report: &report)
         }
         return report
     }
@@ -38,28 +40,34 @@ enum JobQueryChecker {
             if error.code == .connectionFailed || error.code == .connectionLost {
                 problem(error.description)
             } else {
-                problem("PostgreSQL refuses the query: \(error.message)"
+                problem(
+                    "PostgreSQL refuses the query: \(error.message)"
                         + (error.sqlState.map { " (SQLSTATE \($0))" } ?? ""))
             }
             return
         }
         if described.parameterCount != expectedParameters {
-            problem(expectedParameters == 0
+            problem(
+                expectedParameters == 0
                     ? "the query takes \(described.parameterCount) parameters; it must take none"
                     : "the query takes \(described.parameterCount) parameters; it must take one, $1, the key")
         }
         let keys = described.columns.filter { $0.name == "key" }
         if keys.count != 1 {
-            problem(keys.isEmpty
+            problem(
+                keys.isEmpty
                     ? "the query has no column named key (the entity key): add e.g. user_id AS key"
                     : "the query has \(keys.count) columns named key")
         } else if ![.integer, .text].contains(keys[0].kind) {
             problem("the key column must be an integer or text type")
         }
         let features = described.columns.filter { $0.name != "key" }
-        let nonNumeric = features.filter { ![.integer, .floatingPoint, .numeric, .boolean].contains($0.kind) }
+        let nonNumeric = features.filter {
+            ![.integer, .floatingPoint, .numeric, .boolean].contains($0.kind)
+        }
         if !nonNumeric.isEmpty {
-            problem("features must be numeric (integer, real, double precision, numeric or boolean): "
+            problem(
+                "features must be numeric (integer, real, double precision, numeric or boolean): "
                     + nonNumeric.map(\.name).joined(separator: ", ") + " is not")
         }
         do {

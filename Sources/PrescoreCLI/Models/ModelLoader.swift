@@ -35,7 +35,8 @@ enum ModelLoader {
         }
         let text = String(decoding: data, as: UTF8.self)
         let directory = (file as NSString).deletingLastPathComponent
-        let outcome = JobFileParser.parseModelBlock(text, file: file, directory: directory.isEmpty ? "." : directory)
+        let outcome = JobFileParser.parseModelBlock(
+            text, file: file, directory: directory.isEmpty ? "." : directory)
         guard let spec = outcome.model else {
             throw CLIError(.invalidInput, outcome.problems.map(\.description).joined(separator: "\n"))
         }

@@ -15,7 +15,8 @@ final class CSVFeatureReader {
 
     init(file: String, scorer: any Scorer) throws {
         self.file = file
-        guard let stream = InputStream(fileAtPath: file), FileManager.default.isReadableFile(atPath: file) else {
+        guard let stream = InputStream(fileAtPath: file), FileManager.default.isReadableFile(atPath: file)
+        else {
             throw CLIError(.fileNotReadable, "cannot read input file \(file)")
         }
         do {
@@ -25,7 +26,8 @@ final class CSVFeatureReader {
         } catch {
             throw CLIError(.invalidInput, "\(file):1: not a CSV file with a header row (\(error))")
         }
-        guard let header = reader.headerRow, header.count >= 1, !(header.count == 1 && header[0].isEmpty) else {
+        guard let header = reader.headerRow, header.count >= 1, !(header.count == 1 && header[0].isEmpty)
+        else {
             throw CLIError(.invalidInput, "\(file):1: the file is empty; expected a header key,feature,…")
         }
         do {

@@ -6,8 +6,9 @@ import Foundation
 /// This type only parses and classifies; computing fire times in a time zone is the scheduler's.
 public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
     public enum Kind: Sendable, Equatable {
-        case fields(minute: CronFieldSet, hour: CronFieldSet, dayOfMonth: CronFieldSet,
-                    month: CronFieldSet, dayOfWeek: CronFieldSet)
+        case fields(
+            minute: CronFieldSet, hour: CronFieldSet, dayOfMonth: CronFieldSet,
+            month: CronFieldSet, dayOfWeek: CronFieldSet)
         /// `@every 30s`: fire at every multiple of the interval since the Unix epoch.
         case every(Duration)
     }

@@ -7,7 +7,9 @@ import Yams
 /// file exist, do the queries prepare, do their columns match the model) are done by the caller with
 /// the locations this parser records.
 public enum JobFileParser {
-    public static let topLevelKeys = ["name", "schedule", "timezone", "model", "source", "realtime", "output"]
+    public static let topLevelKeys = [
+        "name", "schedule", "timezone", "model", "source", "realtime", "output",
+    ]
     static let modelKeys = ["kind", "path", "version", "intercept", "weights", "link"]
 
     /// The outcome of parsing one file: a job when the file has no problems.
@@ -21,7 +23,7 @@ public enum JobFileParser {
     public static func parse(_ text: String, file: String, directory: String) -> Outcome {
         var problems: [CoreError] = []
         guard let root = compose(text, file: file, problems: &problems),
-              let top = YAMLMapping(root, file: file, path: "", problems: &problems)
+            let top = YAMLMapping(root, file: file, path: "", problems: &problems)
         else { return Outcome(problems: problems) }
         top.checkKeys(known: topLevelKeys, problems: &problems)
         var locations: [String: SourceLocation] = [:]
@@ -30,8 +32,10 @@ public enum JobFileParser {
         locations["name"] = top.location("name")
         if let name, !isValidName(name) {
             problems.append(
-                top.problem("name", "'\(name)' is not a valid job name: use 1 to 63 characters "
-                    + "a-z, 0-9, '_' and '-', starting with a letter or digit"))
+                top.problem(
+                    "name",
+                    "'\(name)' is not a valid job name: use 1 to 63 characters "
+                        + "a-z, 0-9, '_' and '-', starting with a letter or digit"))
         }
 
         var schedule: CronExpression?
@@ -46,8 +50,10 @@ public enum JobFileParser {
         let timezone = top.string("timezone", required: false, problems: &problems) ?? "UTC"
         if TimeZone(identifier: timezone) == nil {
             problems.append(
-                top.problem("timezone", "unknown time zone '\(timezone)': use an IANA name such as "
-                    + "Europe/Berlin or UTC"))
+                top.problem(
+                    "timezone",
+                    "unknown time zone '\(timezone)': use an IANA name such as "
+                        + "Europe/Berlin or UTC"))
         }
 
         let model = top.mapping("model", required: true, problems: &problems).flatMap {
@@ -66,15 +72,17 @@ public enum JobFileParser {
             section.checkKeys(known: ["query", "timeout"], problems: &problems)
             locations["realtime.query"] = section.location("query")
             let query = section.string("query", required: true, problems: &problems)
-            let timeout = section.duration("timeout", problems: &problems) ?? JobDefinition.defaultRealtimeTimeout
+            let timeout =
+                section.duration("timeout", problems: &problems) ?? JobDefinition.defaultRealtimeTimeout
             if timeout <= .zero {
                 problems.append(section.problem("timeout", "the timeout must be longer than 0"))
             }
             if let query { realtime = .init(query: query, timeout: timeout) }
         }
 
-        var output = JobDefinition.Output(ttl: JobDefinition.Output.defaultTTL,
-                                          keepRuns: JobDefinition.Output.defaultKeepRuns)
+        var output = JobDefinition.Output(
+            ttl: JobDefinition.Output.defaultTTL,
+            keepRuns: JobDefinition.Output.defaultKeepRuns)
         if let section = top.mapping("output", required: false, problems: &problems) {
             section.checkKeys(known: ["ttl", "keep_runs"], problems: &problems)
             if let ttl = section.duration("ttl", problems: &problems) {
@@ -85,7 +93,8 @@ public enum JobFileParser {
             }
             if let keep = section.integer("keep_runs", problems: &problems) {
                 if keep < 1 {
-                    problems.append(section.problem("keep_runs", "keep_runs must be at least 1 (the published run)"))
+                    problems.append(
+                        section.problem("keep_runs", "keep_runs must be at least 1 (the published run)"))
                 }
                 output.keepRuns = keep
             }
@@ -108,8 +117,8 @@ public enum JobFileParser {
         var problems: [CoreError] = []
         var locations: [String: SourceLocation] = [:]
         guard let root = compose(text, file: file, problems: &problems),
-              let top = YAMLMapping(root, file: file, path: "", problems: &problems),
-              let block = top.mapping("model", required: true, problems: &problems)
+            let top = YAMLMapping(root, file: file, path: "", problems: &problems),
+            let block = top.mapping("model", required: true, problems: &problems)
         else { return (nil, problems) }
         let model = parseModel(block, directory: directory, locations: &locations, problems: &problems)
         return (problems.isEmpty ? model : nil, problems)
@@ -160,8 +169,10 @@ public enum JobFileParser {
             locations["model.path"] = model.location("path")
             guard let path = model.string("path", required: true, problems: &problems), let version
             else { return nil }
-            let resolved = URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: directory, isDirectory: true))
-                .standardizedFileURL.path
+            let resolved = URL(
+                fileURLWithPath: path, relativeTo: URL(fileURLWithPath: directory, isDirectory: true)
+            )
+            .standardizedFileURL.path
             return .xgboostJSON(path: resolved, version: version)
         case "logistic":
             refuse(["path"])
@@ -185,9 +196,11 @@ public enum JobFileParser {
                 }
             }
             guard let intercept, let link, let version, !features.isEmpty else { return nil }
-            return .logistic(LogisticModel(intercept: intercept, features: features, link: link, version: version))
+            return .logistic(
+                LogisticModel(intercept: intercept, features: features, link: link, version: version))
         default:
-            problems.append(model.problem("kind", "unknown model kind '\(kind)'; use xgboost-json or logistic"))
+            problems.append(
+                model.problem("kind", "unknown model kind '\(kind)'; use xgboost-json or logistic"))
             return nil
         }
     }
@@ -195,11 +208,13 @@ public enum JobFileParser {
     private static func syntaxProblem(_ error: YamlError, file: String) -> CoreError {
         switch error {
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _):
-            return CoreError(.invalidJobFile, "YAML syntax: \(problem)",
-                             at: SourceLocation(file: file, line: mark.line, column: mark.column))
+            return CoreError(
+                .invalidJobFile, "YAML syntax: \(problem)",
+                at: SourceLocation(file: file, line: mark.line, column: mark.column))
         case .composer(_, let problem, let mark, _):
-            return CoreError(.invalidJobFile, "YAML: \(problem)",
-                             at: SourceLocation(file: file, line: mark.line, column: mark.column))
+            return CoreError(
+                .invalidJobFile, "YAML: \(problem)",
+                at: SourceLocation(file: file, line: mark.line, column: mark.column))
         default:
             return CoreError(.invalidJobFile, "YAML: \(error)", at: SourceLocation(file: file))
         }

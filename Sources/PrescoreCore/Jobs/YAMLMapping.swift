@@ -13,8 +13,9 @@ struct YAMLMapping {
     init?(_ node: Node, file: String, path: String, problems: inout [CoreError]) {
         guard case .mapping(let mapping) = node else {
             problems.append(
-                CoreError(.invalidJobFile, "expected a mapping of keys to values",
-                          at: Self.location(of: node, file: file, path: path)))
+                CoreError(
+                    .invalidJobFile, "expected a mapping of keys to values",
+                    at: Self.location(of: node, file: file, path: path)))
             return nil
         }
         self.file = file
@@ -48,9 +49,10 @@ struct YAMLMapping {
             let at = Self.location(of: pair.keyNode, file: file, path: fieldPath(pair.key))
             if !known.contains(pair.key) {
                 problems.append(
-                    CoreError(.invalidJobFile,
-                              "unknown key '\(pair.key)'; expected one of: \(known.joined(separator: ", "))",
-                              at: at))
+                    CoreError(
+                        .invalidJobFile,
+                        "unknown key '\(pair.key)'; expected one of: \(known.joined(separator: ", "))",
+                        at: at))
             } else if !seen.insert(pair.key).inserted {
                 problems.append(CoreError(.invalidJobFile, "key '\(pair.key)' is given twice", at: at))
             }
@@ -117,8 +119,9 @@ struct YAMLMapping {
     }
 
     static func location(of node: Node, file: String, path: String) -> SourceLocation {
-        SourceLocation(file: file, line: node.mark?.line, column: node.mark?.column,
-                       field: path.isEmpty ? nil : path)
+        SourceLocation(
+            file: file, line: node.mark?.line, column: node.mark?.column,
+            field: path.isEmpty ? nil : path)
     }
 
     private static func kind(of node: Node) -> String {

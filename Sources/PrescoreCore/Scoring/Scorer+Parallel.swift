@@ -37,8 +37,10 @@ private struct ChunkedBlock: @unchecked Sendable {
     let columns: Int
     let chunks: Int
 
-    init(features: UnsafeBufferPointer<Float>, scores: UnsafeMutableBufferPointer<Float>,
-         missing: UnsafeMutableBufferPointer<Int>, columns: Int, chunks: Int) {
+    init(
+        features: UnsafeBufferPointer<Float>, scores: UnsafeMutableBufferPointer<Float>,
+        missing: UnsafeMutableBufferPointer<Int>, columns: Int, chunks: Int
+    ) {
         self.allFeatures = features
         self.allScores = scores
         self.missing = missing
@@ -52,7 +54,8 @@ private struct ChunkedBlock: @unchecked Sendable {
 
     func features(_ chunk: Int) -> UnsafeBufferPointer<Float> {
         let range = rows(chunk)
-        return UnsafeBufferPointer(rebasing: allFeatures[(range.lowerBound * columns)..<(range.upperBound * columns)])
+        return UnsafeBufferPointer(
+            rebasing: allFeatures[(range.lowerBound * columns)..<(range.upperBound * columns)])
     }
 
     func scores(_ chunk: Int) -> UnsafeMutableBufferPointer<Float> {

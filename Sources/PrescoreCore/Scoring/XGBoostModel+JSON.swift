@@ -22,7 +22,8 @@ extension XGBoostModel {
         let writer = file.version ?? []
         guard writer.count >= 2, (writer[0] == 1 && writer[1] >= 7) || (2...3).contains(writer[0])
         else {
-            let written = writer.isEmpty ? "an unknown version" : writer.map(String.init).joined(separator: ".")
+            let written =
+                writer.isEmpty ? "an unknown version" : writer.map(String.init).joined(separator: ".")
             throw refuse("written by XGBoost \(written); supported are 1.7 to 3.x")
         }
         let learner = file.learner
@@ -95,8 +96,10 @@ extension XGBoostModel {
     {
         let count = tree.leftChildren.count
         guard count > 0,
-            [tree.rightChildren.count, tree.splitIndices.count, tree.splitConditions.count,
-             tree.defaultLeft.values.count].allSatisfy({ $0 == count })
+            [
+                tree.rightChildren.count, tree.splitIndices.count, tree.splitConditions.count,
+                tree.defaultLeft.values.count,
+            ].allSatisfy({ $0 == count })
         else { throw TreeProblem(text: "its node arrays are empty or of different lengths") }
         if let types = tree.splitType, types.contains(where: { $0 != 0 }) {
             throw TreeProblem(text: "categorical splits are not supported")
@@ -116,8 +119,10 @@ extension XGBoostModel {
             let left = tree.leftChildren[index]
             let right = tree.rightChildren[index]
             if left == -1 {
-                flat.append(Node(featureAndMissingRight: 0, threshold: .nan, firstChild: position,
-                                 leafValue: tree.splitConditions[index]))
+                flat.append(
+                    Node(
+                        featureAndMissingRight: 0, threshold: .nan, firstChild: position,
+                        leafValue: tree.splitConditions[index]))
                 maxDepth = max(maxDepth, depth[next])
                 next += 1
                 continue
@@ -130,13 +135,17 @@ extension XGBoostModel {
                 throw TreeProblem(text: "node \(index) splits on feature \(feature) of \(featureCount)")
             }
             for child in [left, right] {
-                guard !reached[child] else { throw TreeProblem(text: "node \(child) is reached twice: not a tree") }
+                guard !reached[child] else {
+                    throw TreeProblem(text: "node \(child) is reached twice: not a tree")
+                }
                 reached[child] = true
             }
             let missingRight = tree.defaultLeft.values[index] ? 0 : Node.missingRightBit
-            flat.append(Node(featureAndMissingRight: UInt32(feature) | missingRight,
-                             threshold: tree.splitConditions[index],
-                             firstChild: Int32(offset + order.count), leafValue: 0))
+            flat.append(
+                Node(
+                    featureAndMissingRight: UInt32(feature) | missingRight,
+                    threshold: tree.splitConditions[index],
+                    firstChild: Int32(offset + order.count), leafValue: 0))
             order += [left, right]
             depth += [depth[next] + 1, depth[next] + 1]
             next += 1
@@ -153,7 +162,8 @@ extension XGBoostModel {
             return "unexpected value at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
         case .dataCorrupted(let context):
             return context.codingPath.isEmpty
-                ? "invalid JSON" : "invalid value at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
+                ? "invalid JSON"
+                : "invalid value at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
         @unknown default:
             return "unreadable"
         }
@@ -174,8 +184,10 @@ private struct Learner: Decodable {
     var gradientBooster: Booster
 
     enum CodingKeys: String, CodingKey {
-        case featureNames = "feature_names", featureTypes = "feature_types"
-        case learnerModelParam = "learner_model_param", objective
+        case featureNames = "feature_names"
+        case featureTypes = "feature_types"
+        case learnerModelParam = "learner_model_param"
+        case objective
         case gradientBooster = "gradient_booster"
     }
 }
@@ -187,7 +199,9 @@ private struct Parameters: Decodable {
     var numTarget: String?
 
     enum CodingKeys: String, CodingKey {
-        case baseScore = "base_score", numFeature = "num_feature", numClass = "num_class"
+        case baseScore = "base_score"
+        case numFeature = "num_feature"
+        case numClass = "num_class"
         case numTarget = "num_target"
     }
 }
@@ -210,9 +224,12 @@ private struct TreeJSON: Decodable {
     var splitType: [Int]?
 
     enum CodingKeys: String, CodingKey {
-        case leftChildren = "left_children", rightChildren = "right_children"
-        case splitIndices = "split_indices", splitConditions = "split_conditions"
-        case defaultLeft = "default_left", splitType = "split_type"
+        case leftChildren = "left_children"
+        case rightChildren = "right_children"
+        case splitIndices = "split_indices"
+        case splitConditions = "split_conditions"
+        case defaultLeft = "default_left"
+        case splitType = "split_type"
     }
 }
 

@@ -101,7 +101,8 @@ public struct XGBoostModel: Scorer {
                     let value = features[rowBase &+ feature]
                     // XGBoost: `value < threshold` goes left; a missing (NaN) value goes its node's
                     // default way. Both terms are 0 or 1, computed without branches.
-                    let goRight = Self.bit(value >= node.threshold)
+                    let goRight =
+                        Self.bit(value >= node.threshold)
                         | (Self.bit(value.isNaN) & Int32(bitPattern: node.featureAndMissingRight >> 31))
                     positions[row] = node.firstChild &+ goRight
                     rowBase &+= stride

@@ -25,6 +25,6 @@ extension Migration {
                     PRIMARY KEY (job, run_id)
                 );
                 CREATE INDEX job_runs_started_at ON prescore.job_runs (started_at DESC);
-                """),
+                """)
     ]
 }

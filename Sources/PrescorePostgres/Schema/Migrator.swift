@@ -37,8 +37,10 @@ public struct Migrator: Sendable {
 
     /// The versions already applied, oldest first; empty when the schema does not exist yet.
     public func appliedVersions(_ connection: PostgresConnection) throws(PostgresError) -> [Int] {
-        let exists = try connection.execute(
-            "SELECT to_regclass($1) IS NOT NULL", ["\(schema).schema_migrations"]).scalar == "t"
+        let exists =
+            try connection.execute(
+                "SELECT to_regclass($1) IS NOT NULL", ["\(schema).schema_migrations"]
+            ).scalar == "t"
         guard exists else { return [] }
         return try connection.execute("SELECT version FROM \(schema).schema_migrations ORDER BY version")
             .rows.compactMap { $0[0].flatMap { Int($0) } }
