@@ -29,10 +29,12 @@ public enum HTTPClient {
             prescore_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
             prescore_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, milliseconds)
             prescore_curl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method)
-            if !request.body.isEmpty || request.method == "POST" || request.method == "PUT" {
-                prescore_curl_setopt_pointer(
-                    handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: body.baseAddress))
+            if let base = body.baseAddress {
+                prescore_curl_setopt_pointer(handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: base))
                 prescore_curl_setopt_long(handle, CURLOPT_POSTFIELDSIZE, body.count)
+            } else if request.method == "POST" || request.method == "PUT" {
+                // An empty body must still be set: with none, libcurl would read it from stdin.
+                prescore_curl_setopt_string(handle, CURLOPT_POSTFIELDS, "")
             }
             prescore_curl_setopt_pointer(
                 handle, CURLOPT_HTTPHEADER, headerList.map { UnsafeMutableRawPointer($0) })

@@ -51,18 +51,25 @@ import Testing
         #expect(error.message.contains("gblinear"))
     }
 
-    @Test func refusesCategoricalSplitsAndUnsupportedVersions() throws {
-        var json = try Self.modelJSON()
-        Self.editLearner(&json) { learner in
+    /// Edits tree `index` of the model in place.
+    static func editTree(_ json: inout [String: Any], _ index: Int, _ edit: (inout [String: Any]) -> Void) {
+        editLearner(&json) { learner in
             var booster = learner["gradient_booster"] as! [String: Any]
             var model = booster["model"] as! [String: Any]
             var trees = model["trees"] as! [[String: Any]]
-            var splitTypes = trees[0]["split_type"] as! [Int]
-            splitTypes[0] = 1
-            trees[0]["split_type"] = splitTypes
+            edit(&trees[index])
             model["trees"] = trees
             booster["model"] = model
             learner["gradient_booster"] = booster
+        }
+    }
+
+    @Test func refusesCategoricalSplitsAndUnsupportedVersions() throws {
+        var json = try Self.modelJSON()
+        Self.editTree(&json, 0) { tree in
+            var splitTypes = tree["split_type"] as! [Int]
+            splitTypes[0] = 1
+            tree["split_type"] = splitTypes
         }
         #expect(Self.error { try Self.load(json) }?.message.contains("categorical") == true)
 
@@ -73,16 +80,10 @@ import Testing
 
     @Test func refusesBrokenTrees() throws {
         var json = try Self.modelJSON()
-        Self.editLearner(&json) { learner in
-            var booster = learner["gradient_booster"] as! [String: Any]
-            var model = booster["model"] as! [String: Any]
-            var trees = model["trees"] as! [[String: Any]]
-            var left = trees[2]["left_children"] as! [Int]
+        Self.editTree(&json, 2) { tree in
+            var left = tree["left_children"] as! [Int]
             left[1] = 0  // a child pointing back at the root: a cycle
-            trees[2]["left_children"] = left
-            model["trees"] = trees
-            booster["model"] = model
-            learner["gradient_booster"] = booster
+            tree["left_children"] = left
         }
         let error = try #require(Self.error { try Self.load(json) })
         #expect(error.code == .invalidModel)

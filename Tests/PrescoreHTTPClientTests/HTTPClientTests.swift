@@ -19,6 +19,14 @@ import Testing
         #expect(request.hasSuffix("{\"job\":\"a\"}"))
     }
 
+    @Test func anEmptyPostSendsAnEmptyBody() throws {
+        let server = LoopbackHTTPServer(status: 204)
+        defer { server.stop() }
+        let response = try HTTPClient.send(HTTPRequest(method: "POST", url: "http://127.0.0.1:\(server.port)/"))
+        #expect(response.status == 204)
+        #expect(server.receivedRequests.first?.contains("Content-Length: 0") == true)
+    }
+
     @Test func anErrorStatusIsAResponseNotAnError() throws {
         let server = LoopbackHTTPServer(status: 503)
         defer { server.stop() }

@@ -10,6 +10,7 @@ final class CSVFeatureReader {
     let binding: FeatureBinding
     let featureCount: Int
     private let reader: CSVReader
+    private let header: [String]
     /// Lines are counted as records: a quoted cell with a line break inside shifts later numbers.
     private var line = 1
 
@@ -26,7 +27,7 @@ final class CSVFeatureReader {
         } catch {
             throw CLIError(.invalidInput, "\(file):1: not a CSV file with a header row (\(error))")
         }
-        guard let header = reader.headerRow, header.count >= 1, !(header.count == 1 && header[0].isEmpty)
+        guard let header = reader.headerRow, header != [""]
         else {
             throw CLIError(.invalidInput, "\(file):1: the file is empty; expected a header key,feature,…")
         }
@@ -40,8 +41,6 @@ final class CSVFeatureReader {
         featureCount = scorer.featureCount
         self.header = header
     }
-
-    private let header: [String]
 
     private static func isEndOfInput(_ error: any Error) -> Bool {
         if case CSVError.cannotReadFile = error { return true }
