@@ -30,7 +30,8 @@ public enum HTTPClient {
             prescore_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, milliseconds)
             prescore_curl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method)
             if let base = body.baseAddress {
-                prescore_curl_setopt_pointer(handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: base))
+                prescore_curl_setopt_pointer(
+                    handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: base))
                 prescore_curl_setopt_long(handle, CURLOPT_POSTFIELDSIZE, body.count)
             } else if request.method == "POST" || request.method == "PUT" {
                 // An empty body must still be set: with none, libcurl would read it from stdin.

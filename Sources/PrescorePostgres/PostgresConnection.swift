@@ -8,7 +8,8 @@ import Synchronization
 /// The `PGconn` pointer never leaves this type; the mutex makes one call at a time use it, which is
 /// also what libpq requires of a connection.
 public final class PostgresConnection: Sendable {
-    private let handle: Mutex<OpaquePointer>
+    // Internal, not private, so the `PostgresConnection+…` extensions can use it; never public.
+    let handle: Mutex<OpaquePointer>
     /// The server, password hidden, for messages.
     public let server: String
 
@@ -88,7 +89,7 @@ public final class PostgresConnection: Sendable {
         handle.withLock { PQstatus($0) == CONNECTION_OK }
     }
 
-    private func check(_ result: OpaquePointer?, connection: OpaquePointer) throws(PostgresError) {
+    func check(_ result: OpaquePointer?, connection: OpaquePointer) throws(PostgresError) {
         let status = result.map(PQresultStatus) ?? PGRES_FATAL_ERROR
         switch status {
         case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:

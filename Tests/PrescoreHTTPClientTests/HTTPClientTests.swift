@@ -22,7 +22,8 @@ import Testing
     @Test func anEmptyPostSendsAnEmptyBody() throws {
         let server = LoopbackHTTPServer(status: 204)
         defer { server.stop() }
-        let response = try HTTPClient.send(HTTPRequest(method: "POST", url: "http://127.0.0.1:\(server.port)/"))
+        let response = try HTTPClient.send(
+            HTTPRequest(method: "POST", url: "http://127.0.0.1:\(server.port)/"))
         #expect(response.status == 204)
         #expect(server.receivedRequests.first?.contains("Content-Length: 0") == true)
     }

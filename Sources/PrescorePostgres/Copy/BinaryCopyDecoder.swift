@@ -1,0 +1,149 @@
+/// Decodes PostgreSQL's binary COPY format incrementally: bytes go in as they arrive, in chunks of
+/// any size (a chunk may end in the middle of a field), and complete rows come out.
+///
+/// Format: an 11-byte signature, a 32-bit flags word and a header-extension length (skipped); then
+/// per row a 16-bit field count and, per field, a 32-bit length (−1 for NULL) and that many bytes; a
+/// field count of −1 ends the data. All integers are big-endian.
+///
+/// Rows are handed out as a `BinaryCopyRow` view into the decoder's own buffer, valid only during the
+/// callback, so decoding allocates nothing per row.
+public struct BinaryCopyDecoder: Sendable {
+    static let signature: [UInt8] = Array("PGCOPY\n".utf8) + [0xFF, 0x0D, 0x0A, 0x00]
+
+    private var pending: [UInt8] = []
+    private var headerDone = false
+    public private(set) var isFinished = false
+    /// Rows decoded so far.
+    public private(set) var rowCount = 0
+    private var offsets: [Int] = []
+    private var lengths: [Int] = []
+
+    public init() {}
+
+    /// Feeds `bytes` and calls `body` for every row they complete. Throws
+    /// `PostgresError.protocolViolation` on a malformed stream; rethrows what `body` throws.
+    public mutating func feed(
+        _ bytes: UnsafeRawBufferPointer, _ body: (BinaryCopyRow) throws -> Void
+    ) throws {
+        pending.append(contentsOf: bytes)
+        var consumed = 0
+        // A copy of the array value (no bytes are copied) so that `self` can change while it is read.
+        let data = pending
+        defer { pending.removeFirst(consumed) }
+        try data.withUnsafeBytes { buffer in
+            if !headerDone {
+                let fixed = Self.signature.count + 8
+                guard buffer.count >= fixed else { return }
+                guard buffer.prefix(Self.signature.count).elementsEqual(Self.signature) else {
+                    throw Self.violation("the stream does not start with the binary COPY signature")
+                }
+                let extensionLength = Int(Self.int32(buffer, Self.signature.count + 4))
+                guard buffer.count >= fixed + extensionLength else { return }
+                consumed = fixed + extensionLength
+                headerDone = true
+            }
+            while !isFinished, let end = try rowEnd(buffer, from: consumed) {
+                let fieldCount = Int(Self.int16(buffer, consumed))
+                if fieldCount == -1 {
+                    isFinished = true
+                    consumed = end
+                    break
+                }
+                try body(BinaryCopyRow(buffer: buffer, offsets: offsets, lengths: lengths, count: fieldCount))
+                rowCount += 1
+                consumed = end
+            }
+        }
+    }
+
+    /// Where the row starting at `start` ends, or nil when `buffer` does not hold all of it yet.
+    /// Fills `offsets` and `lengths` with the row's fields.
+    private mutating func rowEnd(_ buffer: UnsafeRawBufferPointer, from start: Int) throws -> Int? {
+        guard buffer.count - start >= 2 else { return nil }
+        let fieldCount = Int(Self.int16(buffer, start))
+        if fieldCount == -1 { return start + 2 }
+        guard fieldCount >= 0 else { throw Self.violation("negative field count \(fieldCount)") }
+        offsets.removeAll(keepingCapacity: true)
+        lengths.removeAll(keepingCapacity: true)
+        var position = start + 2
+        for _ in 0..<fieldCount {
+            guard buffer.count - position >= 4 else { return nil }
+            let length = Int(Self.int32(buffer, position))
+            position += 4
+            guard length >= -1 else { throw Self.violation("negative field length \(length)") }
+            offsets.append(position)
+            lengths.append(length)
+            if length > 0 {
+                guard buffer.count - position >= length else { return nil }
+                position += length
+            }
+        }
+        return position
+    }
+
+    static func int16(_ buffer: UnsafeRawBufferPointer, _ offset: Int) -> Int16 {
+        Int16(bigEndian: buffer.loadUnaligned(fromByteOffset: offset, as: Int16.self))
+    }
+
+    static func int32(_ buffer: UnsafeRawBufferPointer, _ offset: Int) -> Int32 {
+        Int32(bigEndian: buffer.loadUnaligned(fromByteOffset: offset, as: Int32.self))
+    }
+
+    private static func violation(_ message: String) -> PostgresError {
+        PostgresError(.protocolViolation, "binary COPY: \(message)", server: "")
+    }
+}
+
+/// One decoded row: its fields as views into the decoder's buffer. Valid only during the callback that
+/// received it; keep values, never the row.
+public struct BinaryCopyRow {
+    private let buffer: UnsafeRawBufferPointer
+    private let offsets: [Int]
+    private let lengths: [Int]
+    public let count: Int
+
+    init(buffer: UnsafeRawBufferPointer, offsets: [Int], lengths: [Int], count: Int) {
+        self.buffer = buffer
+        self.offsets = offsets
+        self.lengths = lengths
+        self.count = count
+    }
+
+    public func isNull(_ field: Int) -> Bool { lengths[field] == -1 }
+
+    /// An `int2`, `int4` or `int8` field (by its length), or nil when NULL.
+    public func integer(_ field: Int) -> Int64? {
+        let offset = offsets[field]
+        switch lengths[field] {
+        case 8: return Int64(bigEndian: buffer.loadUnaligned(fromByteOffset: offset, as: Int64.self))
+        case 4: return Int64(Int32(bigEndian: buffer.loadUnaligned(fromByteOffset: offset, as: Int32.self)))
+        case 2: return Int64(Int16(bigEndian: buffer.loadUnaligned(fromByteOffset: offset, as: Int16.self)))
+        default: return nil
+        }
+    }
+
+    /// A `float8` (or `float4`, by its length) field, or nil when NULL.
+    public func double(_ field: Int) -> Double? {
+        let offset = offsets[field]
+        switch lengths[field] {
+        case 8:
+            return Double(
+                bitPattern: UInt64(bigEndian: buffer.loadUnaligned(fromByteOffset: offset, as: UInt64.self)))
+        case 4:
+            return Double(
+                Float(
+                    bitPattern: UInt32(
+                        bigEndian: buffer.loadUnaligned(fromByteOffset: offset, as: UInt32.self))))
+        default: return nil
+        }
+    }
+
+    /// A `text` field as UTF-8 text, or nil when NULL.
+    public func text(_ field: Int) -> String? {
+        guard lengths[field] >= 0 else { return nil }
+        return String(
+            decoding: UnsafeRawBufferPointer(
+                rebasing: buffer[offsets[field]..<(offsets[field] + lengths[field])]),
+            as: UTF8.self)
+    }
+}
