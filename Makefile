@@ -144,6 +144,7 @@ bench: services venv
 	.build/release/prescore demo seed --entities $(ENTITIES)
 	.build/release/prescore-bench scoring --model jobs/models/fraud_risk.json --rows $(ENTITIES) \
 	  --python $(VENV)/bin/python --psql $(PG_BIN)/psql --work-dir $(RUN)/bench
+	.build/release/prescore-bench copy --rows $(ENTITIES) --psql $(PG_BIN)/psql
 
 clean: services-stop
 	rm -rf $(RUN) $(PG_FALLBACK)

@@ -57,7 +57,7 @@ let package = Package(
         .executableTarget(
             name: "PrescoreBench",
             dependencies: [
-                "PrescoreCore",
+                "PrescoreCore", "PrescorePostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             exclude: ["xgboost_inplace_predict.py"],
