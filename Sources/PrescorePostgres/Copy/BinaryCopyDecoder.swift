@@ -25,11 +25,16 @@ public struct BinaryCopyDecoder: Sendable {
     public mutating func feed(
         _ bytes: UnsafeRawBufferPointer, _ body: (BinaryCopyRow) throws -> Void
     ) throws {
-        pending.append(contentsOf: bytes)
+        // Moved out of `self` (not copied), so `self` can change while the bytes are read; moved back,
+        // less what was consumed, on every exit.
+        var data: [UInt8] = []
+        swap(&data, &pending)
+        data.append(contentsOf: bytes)
         var consumed = 0
-        // A copy of the array value (no bytes are copied) so that `self` can change while it is read.
-        let data = pending
-        defer { pending.removeFirst(consumed) }
+        defer {
+            data.removeFirst(consumed)
+            swap(&data, &pending)
+        }
         try data.withUnsafeBytes { buffer in
             if !headerDone {
                 let fixed = Self.signature.count + 8
