@@ -15,14 +15,12 @@ struct CopyBenchmark: ParsableCommand {
     @Option(name: .customLong("repeat"), help: "Timed repetitions; the best counts.") var repetitions: Int = 3
 
     func run() throws {
-        let url =
-            ProcessInfo.processInfo.environment["DATABASE_URL"]
-            ?? "postgresql://prescore:prescore-dev@127.0.0.1:55432/prescore"
+        let url = BenchSupport.databaseURL
         let query = "SELECT * FROM demo.users ORDER BY user_id LIMIT \(rows)"
         let connection = try PostgresConnection(url: url)
         var decoded = 0
         var checksum = 0.0
-        let ours = try best {
+        let ours = try BenchSupport.bestSeconds(repetitions: repetitions) {
             var decoder = BinaryCopyDecoder()
             decoded = 0
             try connection.copyOut(query) { chunk in
@@ -37,15 +35,9 @@ struct CopyBenchmark: ParsableCommand {
         guard decoded == rows else {
             throw ValidationError("demo.users has \(decoded) rows; run prescore demo seed --entities \(rows)")
         }
-        let theirs = try best {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: psql.contains("/") ? psql : "/usr/bin/env")
-            process.arguments =
-                (psql.contains("/") ? [] : [psql])
-                + [url, "-qc", "COPY (\(query)) TO STDOUT (FORMAT binary)"]
-            process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-            try process.run()
-            process.waitUntilExit()
+        let theirs = try BenchSupport.bestSeconds(repetitions: repetitions) {
+            try BenchSupport.run(
+                psql, [url, "-qc", "COPY (\(query)) TO STDOUT (FORMAT binary)"], discardOutput: true)
         }
         print(
             """
@@ -55,18 +47,5 @@ struct CopyBenchmark: ParsableCommand {
               psql COPY to /dev/null:      \(String(format: "%.2f", Double(rows) / theirs / 1e6))M rows/s
               ratio: \(String(format: "%.2f", theirs / ours))x   (checksum \(checksum))
             """)
-    }
-
-    /// The best wall time of `repetitions` runs of `body`, in seconds.
-    private func best(_ body: () throws -> Void) throws -> Double {
-        var best = Double.infinity
-        for _ in 0..<repetitions {
-            let start = ContinuousClock.now
-            try body()
-            let elapsed = ContinuousClock.now - start
-            best = min(
-                best, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
-        }
-        return best
     }
 }

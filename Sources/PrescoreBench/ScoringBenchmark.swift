@@ -61,30 +61,26 @@ struct ScoringBenchmark: ParsableCommand {
         String(format: "%6.2fM rows/s", rowsPerSecond / 1e6)
     }
 
-    /// Best rows/s over `repeat` runs.
+    /// Best rows/s over `repetitions` runs.
     private func measure(_ model: XGBoostModel, _ features: [Float], _ scores: inout [Float], threads: Int)
         -> Double
     {
-        var best = Double.infinity
-        for _ in 0..<repetitions {
-            let start = ContinuousClock.now
+        let seconds = BenchSupport.bestSeconds(repetitions: repetitions) {
             features.withUnsafeBufferPointer { features in
                 scores.withUnsafeMutableBufferPointer { scores in
                     model.scoreInParallel(features, into: scores, threads: threads)
                 }
             }
-            let elapsed = ContinuousClock.now - start
-            best = min(
-                best, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
         }
-        return Double(scores.count) / best
+        return Double(scores.count) / seconds
     }
 
     /// The first `rows` users' features, in the model's order, as a row-major Float matrix.
     private func exportRows(columns: [String]) throws -> [Float] {
         let csvPath = "\(workDir)/rows.csv"
         let query = "SELECT \(columns.joined(separator: ", ")) FROM demo.users ORDER BY user_id LIMIT \(rows)"
-        try Self.execute(psql, [databaseURL, "-qc", "\\copy (\(query)) TO '\(csvPath)' CSV"])
+        try BenchSupport.run(
+            psql, [BenchSupport.databaseURL, "-qc", "\\copy (\(query)) TO '\(csvPath)' CSV"])
         var features: [Float] = []
         features.reserveCapacity(rows * columns.count)
         let text = try String(contentsOfFile: csvPath, encoding: .utf8)
@@ -100,17 +96,12 @@ struct ScoringBenchmark: ParsableCommand {
         return features
     }
 
-    private var databaseURL: String {
-        ProcessInfo.processInfo.environment["DATABASE_URL"]
-            ?? "postgresql://prescore:prescore-dev@127.0.0.1:55432/prescore"
-    }
-
     private func runXGBoost(matrixPath: String, featureCount: Int) throws
         -> (version: String, oneCore: Double, allCores: Double)
     {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("xgboost_inplace_predict.py").path
-        let output = try Self.execute(
+        let output = try BenchSupport.run(
             python,
             [
                 script, "--model", model, "--rows", matrixPath, "--features", String(featureCount),
@@ -121,21 +112,5 @@ struct ScoringBenchmark: ParsableCommand {
             let one = json["one_core"] as? Double, let all = json["all_cores"] as? Double
         else { throw ValidationError("unexpected output from the XGBoost script: \(output)") }
         return (json["xgboost"] as? String ?? "?", one, all)
-    }
-
-    @discardableResult
-    private static func execute(_ executable: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable.contains("/") ? executable : "/usr/bin/env")
-        process.arguments = executable.contains("/") ? arguments : [executable] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw ValidationError("\(executable) failed with status \(process.terminationStatus)")
-        }
-        return String(decoding: data, as: UTF8.self)
     }
 }
