@@ -25,11 +25,22 @@ final class LoopbackHTTPServer: Sendable {
         port = Int(UInt16(bigEndian: address.sin_port))
         let response =
             "HTTP/1.1 \(status) X\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
+        // The accept thread alone closes the listener, after `stop()` has shut it down: closing it in
+        // `stop()` would free the descriptor number while this thread may still call `accept` on it,
+        // and a parallel test's new listener that reuses the number would have its requests stolen.
         Thread.detachNewThread { [self] in
+            var silentClients: [Int32] = []
+            defer {
+                silentClients.forEach { close($0) }
+                close(fd)
+            }
             while true {
                 let client = accept(fd, nil, nil)
-                guard client >= 0 else { return }  // listener closed
-                if silent { continue }  // keep the connection open, never answer
+                guard client >= 0 else { return }  // listener shut down
+                if silent {  // keep the connection open, never answer
+                    silentClients.append(client)
+                    continue
+                }
                 var received: [UInt8] = []
                 var buffer = [UInt8](repeating: 0, count: 65_536)
                 while !Self.isComplete(received) {
@@ -46,9 +57,9 @@ final class LoopbackHTTPServer: Sendable {
 
     var receivedRequests: [String] { requests.withLock { $0 } }
 
+    /// Wakes the accept thread, which then closes the listener (see `init`).
     func stop() {
         shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
     }
 
     private static func isComplete(_ bytes: [UInt8]) -> Bool {
