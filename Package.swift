@@ -37,17 +37,24 @@ let package = Package(
 
         // One adapter per C library; their public APIs are Swift types only.
         .target(
-            name: "PrescorePostgres", dependencies: ["CLibPQ"], swiftSettings: strictSettings),
+            name: "PrescorePostgres", dependencies: ["CLibPQ", "PrescoreCore"],
+            swiftSettings: strictSettings),
         .target(
-            name: "PrescoreRedis", dependencies: ["CHiredis"], swiftSettings: strictSettings),
+            name: "PrescoreRedis", dependencies: ["CHiredis", "PrescoreCore"],
+            swiftSettings: strictSettings),
         .target(
             name: "PrescoreHTTPClient", dependencies: ["CCurl"], swiftSettings: strictSettings),
+
+        // The batch run: stream, score, write, publish. The scheduler and `prescore run` call it.
+        .target(
+            name: "PrescoreBatch", dependencies: ["PrescoreCore", "PrescorePostgres", "PrescoreRedis"],
+            swiftSettings: strictSettings),
 
         // The commands: wiring of configuration, files and adapters. The executable only calls it.
         .target(
             name: "PrescoreCLI",
             dependencies: [
-                "PrescoreCore", "PrescorePostgres", "PrescoreRedis",
+                "PrescoreCore", "PrescorePostgres", "PrescoreRedis", "PrescoreBatch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "CSV", package: "CSV.swift"),
             ],

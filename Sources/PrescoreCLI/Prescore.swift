@@ -15,7 +15,8 @@ public struct Prescore: ParsableCommand {
             """,
         version: version,
         subcommands: [
-            CheckCommand.self, MigrateCommand.self, JobsCommand.self, ModelCommand.self, DemoCommand.self,
+            CheckCommand.self, MigrateCommand.self, JobsCommand.self, RunCommand.self, RunsCommand.self,
+            GetCommand.self, RollbackCommand.self, ModelCommand.self, DemoCommand.self,
         ])
 
     public init() {}

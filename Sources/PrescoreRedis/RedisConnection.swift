@@ -34,7 +34,7 @@ public final class RedisConnection: Sendable {
         context.withLock { redisFree($0) }
     }
 
-    /// Sends one command and waits for its reply. An error reply throws `commandFailed`.
+    /// Sends one command and waits for its reply. An error reply is returned as `.error`.
     @discardableResult
     public func command(_ arguments: [[UInt8]]) throws(RedisError) -> RedisReply {
         try pipeline([arguments])[0]
@@ -65,6 +65,30 @@ public final class RedisConnection: Sendable {
                 freeReplyObject(raw)
             }
             return replies
+        }
+    }
+
+    /// Sends the commands of `buffer` in one write and reads their replies, keeping only the error
+    /// replies (with the index of their command): the fast path of the batch writer, which needs no
+    /// reply but "OK". A broken connection throws `connectionLost`.
+    public func pipeline(_ buffer: RESPCommandBuffer) throws(RedisError) -> [(index: Int, message: String)] {
+        try context.withLock { context throws(RedisError) in
+            let status = buffer.bytes.withUnsafeBytes { bytes in
+                redisAppendFormattedCommand(
+                    context, bytes.baseAddress?.assumingMemoryBound(to: CChar.self), bytes.count)
+            }
+            guard status == REDIS_OK else { throw lost(context) }
+            var errors: [(index: Int, message: String)] = []
+            for index in 0..<buffer.commandCount {
+                var raw: UnsafeMutableRawPointer?
+                guard redisGetReply(context, &raw) == REDIS_OK, let raw else { throw lost(context) }
+                let reply = raw.assumingMemoryBound(to: redisReply.self)
+                if reply.pointee.type == REDIS_REPLY_ERROR, case .error(let message) = Self.convert(reply) {
+                    errors.append((index, message))
+                }
+                freeReplyObject(raw)
+            }
+            return errors
         }
     }
 

@@ -10,6 +10,8 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
         case connectionLost
         /// The server answered a command with an error reply.
         case commandFailed
+        /// What was asked cannot be done in the current state (a rollback to a run no longer kept).
+        case refused
     }
 
     public var code: Code
@@ -31,7 +33,7 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
                 + "(make services) and that REDIS_URL or --redis-url is right."
         case .connectionLost:
             "lost the connection to Redis at \(server): \(message)"
-        case .commandFailed:
+        case .commandFailed, .refused:
             "Redis at \(server): \(message)"
         }
     }

@@ -9,6 +9,8 @@ struct JobCatalog {
     struct Job {
         var definition: JobDefinition
         var scorer: any Scorer
+        /// The file's text, whose hash each run records.
+        var text: String = ""
     }
 
     var jobs: [Job] = []
@@ -37,8 +39,8 @@ struct JobCatalog {
                     CoreError(.invalidJobFile, "cannot read the file", at: .init(file: file)))
                 continue
             }
-            let outcome = JobFileParser.parse(
-                String(decoding: data, as: UTF8.self), file: file, directory: directory)
+            let text = String(decoding: data, as: UTF8.self)
+            let outcome = JobFileParser.parse(text, file: file, directory: directory)
             catalog.problems += outcome.problems
             guard let definition = outcome.job else { continue }
             if let first = firstFileForName[definition.name] {
@@ -52,11 +54,22 @@ struct JobCatalog {
             do {
                 let scorer = try ModelLoader.scorer(
                     for: definition.model, at: definition.location(of: "model.path"))
-                catalog.jobs.append(Job(definition: definition, scorer: scorer))
+                catalog.jobs.append(Job(definition: definition, scorer: scorer, text: text))
             } catch let error as CoreError {
                 catalog.problems.append(error)
             }
         }
         return catalog
+    }
+
+    /// The job called `name`. When there is none, the error lists the jobs there are, and the
+    /// problems of the file that may have held it.
+    func job(named name: String, directory: String) throws -> Job {
+        if let job = jobs.first(where: { $0.definition.name == name }) { return job }
+        let known = jobs.map(\.definition.name).joined(separator: ", ")
+        var message = "no job named \(name) in \(directory) (jobs: \(known.isEmpty ? "none" : known))"
+        let related = problems.filter { $0.location?.file.contains(name) == true }
+        if !related.isEmpty { message += "\n" + related.map(\.description).joined(separator: "\n") }
+        throw CLIError(.invalidInput, message)
     }
 }

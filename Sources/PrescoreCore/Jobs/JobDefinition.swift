@@ -12,6 +12,10 @@ public struct JobDefinition: Sendable {
     public var sourceQuery: String
     public var realtime: Realtime?
     public var output: Output
+    public var guards: Guards
+    /// The share of rows read that may fail to score (a NaN or infinite result, a NULL key) before
+    /// the run fails instead of publishing: the job's error budget. Default 0.001.
+    public var maxFailedFraction: Double
     /// The file the job came from, for messages.
     public var file: String
     /// Where fields whose problems can only be found later (a missing model file, a query PostgreSQL
@@ -30,9 +34,28 @@ public struct JobDefinition: Sendable {
         /// How many published runs stay readable (the current one included) for rollback.
         public var keepRuns: Int
 
+        /// The first part of every Redis key the job writes (`PREFIX:JOB:…`), so that a shared Redis
+        /// can tell Prescore's keys from its other guests'.
+        public var prefix: String
+
         public static let defaultTTL: Duration = .seconds(7 * 86_400)
         public static let defaultKeepRuns = 2
+        public static let defaultPrefix = "prescore"
     }
+
+    /// Publish guards: a run that fails one of them fails instead of replacing the published scores,
+    /// so that a truncated or emptied source table cannot wipe them.
+    public struct Guards: Sendable {
+        /// The fewest rows a run must read. Default 1: publishing an empty run is never useful.
+        public var minRows: Int
+        /// How much smaller than the published run a run may be: it must read at least
+        /// (1 − maxDropFraction) × the published run's rows. Default 0.5.
+        public var maxDropFraction: Double
+
+        public static let `default` = Guards(minRows: 1, maxDropFraction: 0.5)
+    }
+
+    public static let defaultMaxFailedFraction = 0.001
 
     /// Default time allowed for one realtime fetch-and-score.
     public static let defaultRealtimeTimeout: Duration = .milliseconds(50)

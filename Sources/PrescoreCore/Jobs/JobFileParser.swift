@@ -8,7 +8,8 @@ import Yams
 /// the locations this parser records.
 public enum JobFileParser {
     public static let topLevelKeys = [
-        "name", "schedule", "timezone", "model", "source", "realtime", "output",
+        "name", "schedule", "timezone", "model", "source", "realtime", "output", "guards",
+        "max_failed_fraction",
     ]
     static let modelKeys = ["kind", "path", "version", "intercept", "weights", "link"]
 
@@ -82,9 +83,19 @@ public enum JobFileParser {
 
         var output = JobDefinition.Output(
             ttl: JobDefinition.Output.defaultTTL,
-            keepRuns: JobDefinition.Output.defaultKeepRuns)
+            keepRuns: JobDefinition.Output.defaultKeepRuns, prefix: JobDefinition.Output.defaultPrefix)
         if let section = top.mapping("output", required: false, problems: &problems) {
-            section.checkKeys(known: ["ttl", "keep_runs"], problems: &problems)
+            section.checkKeys(known: ["ttl", "keep_runs", "prefix"], problems: &problems)
+            if let prefix = section.string("prefix", required: false, problems: &problems) {
+                if !isValidPrefix(prefix) {
+                    problems.append(
+                        section.problem(
+                            "prefix",
+                            "'\(prefix)' is not a valid key prefix: use 1 to 64 characters "
+                                + "A-Z, a-z, 0-9, '_', '-', '.' and ':'"))
+                }
+                output.prefix = prefix
+            }
             if let ttl = section.duration("ttl", problems: &problems) {
                 if ttl < .seconds(1) {
                     problems.append(section.problem("ttl", "the ttl must be at least 1s"))
@@ -100,12 +111,28 @@ public enum JobFileParser {
             }
         }
 
+        var guards = JobDefinition.Guards.default
+        if let section = top.mapping("guards", required: false, problems: &problems) {
+            section.checkKeys(known: ["min_rows", "max_drop_fraction"], problems: &problems)
+            if let minRows = section.integer("min_rows", problems: &problems) {
+                if minRows < 0 { problems.append(section.problem("min_rows", "min_rows must be 0 or more")) }
+                guards.minRows = minRows
+            }
+            if let fraction = fraction("max_drop_fraction", in: section, problems: &problems) {
+                guards.maxDropFraction = fraction
+            }
+        }
+        let maxFailedFraction =
+            fraction("max_failed_fraction", in: top, problems: &problems)
+            ?? JobDefinition.defaultMaxFailedFraction
+
         guard problems.isEmpty, let name, let schedule, let model, let sourceQuery else {
             return Outcome(problems: problems)
         }
         let job = JobDefinition(
             name: name, schedule: schedule, timezone: timezone, model: model, sourceQuery: sourceQuery,
-            realtime: realtime, output: output, file: file, locations: locations)
+            realtime: realtime, output: output, guards: guards, maxFailedFraction: maxFailedFraction,
+            file: file, locations: locations)
         return Outcome(job: job, problems: [])
     }
 
@@ -137,6 +164,29 @@ public enum JobFileParser {
             problems.append(CoreError(.invalidJobFile, "not YAML: \(error)", at: .init(file: file)))
         }
         return nil
+    }
+
+    /// A number from 0 to 1, or nil when absent (a problem is recorded when it is out of range).
+    private static func fraction(_ key: String, in section: YAMLMapping, problems: inout [CoreError])
+        -> Double?
+    {
+        guard let value = section.number(key, required: false, problems: &problems) else { return nil }
+        guard (0...1).contains(value) else {
+            problems.append(section.problem(key, "\(key) must be a number from 0 to 1"))
+            return nil
+        }
+        return value
+    }
+
+    /// `[A-Za-z0-9_.:-]{1,64}`: Redis keys stay printable and easy to match with SCAN.
+    public static func isValidPrefix(_ prefix: String) -> Bool {
+        (1...64).contains(prefix.utf8.count)
+            && prefix.utf8.allSatisfy { byte in
+                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                    || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+                    || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+                    || "_.:-".utf8.contains(byte)
+            }
     }
 
     /// `[a-z0-9][a-z0-9_-]{0,62}`.

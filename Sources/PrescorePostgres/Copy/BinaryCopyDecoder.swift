@@ -116,6 +116,12 @@ public struct BinaryCopyRow {
 
     public func isNull(_ field: Int) -> Bool { lengths[field] == -1 }
 
+    /// A field's raw bytes (valid only during the callback), or nil when NULL.
+    public func bytes(_ field: Int) -> UnsafeRawBufferPointer? {
+        guard lengths[field] >= 0 else { return nil }
+        return UnsafeRawBufferPointer(rebasing: buffer[offsets[field]..<(offsets[field] + lengths[field])])
+    }
+
     /// An `int2`, `int4` or `int8` field (by its length), or nil when NULL.
     public func integer(_ field: Int) -> Int64? {
         let offset = offsets[field]
@@ -145,10 +151,6 @@ public struct BinaryCopyRow {
 
     /// A `text` field as UTF-8 text, or nil when NULL.
     public func text(_ field: Int) -> String? {
-        guard lengths[field] >= 0 else { return nil }
-        return String(
-            decoding: UnsafeRawBufferPointer(
-                rebasing: buffer[offsets[field]..<(offsets[field] + lengths[field])]),
-            as: UTF8.self)
+        bytes(field).map { String(decoding: $0, as: UTF8.self) }
     }
 }

@@ -25,6 +25,14 @@ extension Migration {
                     PRIMARY KEY (job, run_id)
                 );
                 CREATE INDEX job_runs_started_at ON prescore.job_runs (started_at DESC);
-                """)
+                """),
+        Migration(
+            version: 2, name: "run ids",
+            sql: """
+                -- One sequence for every job: a later run always has a higher id, which the atomic
+                -- publish compares (a slow or stale run never replaces a newer one).
+                CREATE SEQUENCE prescore.run_ids AS bigint;
+                CREATE INDEX job_runs_job_started_at ON prescore.job_runs (job, started_at DESC);
+                """),
     ]
 }

@@ -1,0 +1,86 @@
+import ArgumentParser
+import Foundation
+import PrescoreBatch
+import PrescoreCore
+import PrescoreRedis
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run one batch of a job now: score every entity and publish the scores.",
+        discussion: """
+            Streams the job's source.query from one consistent PostgreSQL snapshot, scores every row \
+            on all cores and writes the scores to Redis under the run's own keys. Only when every \
+            write succeeded and the guards pass does the job's pointer switch to the new run, \
+            atomically; otherwise the published scores stay as they were and the run's keys are \
+            removed. Every run is recorded in prescore.job_runs (see prescore runs).
+
+            Exit status: 0 when the run published (or the dry run passed), 1 when it failed, \
+            130 when SIGINT or SIGTERM cancelled it.
+            """)
+
+    @Argument(help: "The job's name.")
+    var job: String
+
+    @OptionGroup var jobsDirectory: JobsDirectoryOption
+
+    @Flag(name: .customLong("dry-run"), help: "Read and score everything and report; write nothing.")
+    var dryRun = false
+
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var redis: RedisOptions
+
+    func run() throws {
+        let catalog = try JobCatalog.load(directory: jobsDirectory.jobsDirectory)
+        let entry = try catalog.job(named: job, directory: jobsDirectory.jobsDirectory)
+        let batch = BatchRun(
+            job: entry.definition, definitionText: entry.text, scorer: entry.scorer,
+            databaseURL: database.resolvedURL, redisURL: try RedisURL(redis.resolvedURL),
+            options: BatchRun.Options(dryRun: dryRun))
+        let cancellation = CancellationFlag()
+        let signals = SignalCancellation(cancellation)
+        defer { withExtendedLifetime(signals) {} }
+        var reporter = ProgressReporter(job: job)
+        let report = try batch.run(
+            cancellation: cancellation, progress: { reporter.show($0) }, log: { printError("\(job): \($0)") })
+        reporter.finish()
+        Self.printSummary(report)
+        switch report.status {
+        case .succeeded: return
+        case .cancelled: throw ExitCode(130)
+        case .failed, .running: throw ExitCode.failure
+        }
+    }
+
+    /// One line on standard output when the run succeeded, on standard error when it did not.
+    static func printSummary(_ report: BatchReport) {
+        let counts = report.counts
+        let rate = report.seconds > 0 ? Int(Double(counts.read) / report.seconds) : 0
+        let name = report.runID.map { "\(report.job) run \($0)" } ?? "\(report.job) dry run"
+        var line =
+            "\(name) \(report.status.rawValue): \(counts.read) read, \(counts.scored) scored, "
+            + "\(counts.written) written, \(counts.failed) failed in "
+            + String(format: "%.2f", report.seconds) + " s (\(rate) rows/s, "
+            + String(format: "%.1f", report.cpuSeconds) + " CPU s)"
+        if report.status == .succeeded && !report.dryRun {
+            line += "; published, \(report.buckets) buckets"
+            if !report.removedRuns.isEmpty {
+                line += "; removed run " + report.removedRuns.map(String.init).joined(separator: ", ")
+            }
+        }
+        if let reason = report.reason { line += ": \(reason)" }
+        if let problem = report.cleanupProblem { line += "; \(problem)" }
+        if report.status == .succeeded {
+            print(line)
+        } else {
+            printError(line)
+        }
+        // Redis' default hash-max-listpack-entries; a bucket beyond it costs several times more.
+        if report.largestBucket > 512 {
+            printError(
+                "\(report.job): warning: a bucket received \(report.largestBucket) scores, past Redis' "
+                    + "default listpack limit of 512: the source returned far more rows than the "
+                    + "planner estimated; the next run sizes its buckets from this run's rows")
+        }
+    }
+}

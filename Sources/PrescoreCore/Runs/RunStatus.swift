@@ -1,0 +1,29 @@
+/// A run's status as `prescore.job_runs` records it.
+public enum RunStatus: String, Sendable, Equatable {
+    case running, succeeded, failed, cancelled
+}
+
+/// How many rows a run has handled, stage by stage.
+public struct RunCounts: Sendable, Equatable {
+    /// Rows the source query returned.
+    public var read = 0
+    /// Rows with a finite score.
+    public var scored = 0
+    /// Scores Redis acknowledged.
+    public var written = 0
+    /// Rows that could not be scored: a NaN or infinite score, or a NULL key.
+    public var failed = 0
+
+    public init(read: Int = 0, scored: Int = 0, written: Int = 0, failed: Int = 0) {
+        self.read = read
+        self.scored = scored
+        self.written = written
+        self.failed = failed
+    }
+}
+
+/// What started a run.
+public enum RunTrigger: String, Sendable, Equatable {
+    case schedule, manual
+    case catchUp = "catch-up"
+}

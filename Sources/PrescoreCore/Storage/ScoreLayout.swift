@@ -1,0 +1,75 @@
+/// Where a job's scores live in Redis and how they are encoded: the one definition that the batch
+/// writer and every reader (`prescore get`, `serve`, a product service reading Redis directly) share.
+/// docs/storage.md describes the same layout for readers in other languages; change both together.
+///
+/// Why buckets: at 100 million entities Redis' per-key overhead (88–120 bytes for one string key per
+/// entity) dwarfs a 4-byte score. Scores are packed into small hashes of about
+/// `entitiesPerBucket` entities, which Redis keeps in its compact listpack encoding under its
+/// default limits (512 fields, 64-byte values): about 11 bytes per score for integer keys.
+///
+/// Keys, all under `PREFIX:JOB:` (the job's `output.prefix`, default `prescore`):
+/// - `PREFIX:JOB:current`: hash, the published run (`PublishedRun`): where readers start.
+/// - `PREFIX:JOB:runs`: sorted set of the published runs kept for rollback, scored by run id.
+/// - `PREFIX:JOB:run:RUN`: hash, the facts of one run (same fields as `current`), written before
+///   its first score so that its keys can always be found and removed.
+/// - `PREFIX:JOB:s:RUN:BUCKET`: hash, field = entity key as text, value = score as float32.
+public struct ScoreLayout: Sendable, Equatable {
+    public let prefix: String
+    public let job: String
+
+    /// The mean number of entities a bucket is sized for. Far enough below Redis' default
+    /// `hash-max-listpack-entries` (512) that a row count 3× the estimate still stays listpack.
+    public static let entitiesPerBucket = 128
+
+    public init(prefix: String, job: String) {
+        self.prefix = prefix
+        self.job = job
+    }
+
+    public var pointerKey: String { "\(prefix):\(job):current" }
+    public var keptRunsKey: String { "\(prefix):\(job):runs" }
+    public func runKey(_ run: Int64) -> String { "\(prefix):\(job):run:\(run)" }
+    /// A SCAN pattern that finds every run's facts key of this job.
+    public var runKeyPattern: String { "\(prefix):\(job):run:*" }
+    public func bucketKey(run: Int64, bucket: Int) -> String { "\(bucketKeyStem(run: run))\(bucket)" }
+    /// `PREFIX:JOB:s:RUN:`, to which the writer appends bucket numbers.
+    public func bucketKeyStem(run: Int64) -> String { "\(prefix):\(job):s:\(run):" }
+
+    /// How many buckets a run of `expectedRows` entities gets (at least 1). Fixed when the run
+    /// starts and stored with it, since every reader needs it to find a key's bucket.
+    public static func bucketCount(expectedRows: Int) -> Int {
+        max(1, (max(expectedRows, 0) + entitiesPerBucket - 1) / entitiesPerBucket)
+    }
+
+    /// The bucket of an entity key: 64-bit FNV-1a of the key's text (UTF-8; an integer key as its
+    /// decimal digits, `-` first when negative) modulo `bucketCount`, read as an unsigned number.
+    /// Chosen for being a few lines in any language; a hash (not `key / 128`) keeps buckets even
+    /// for sparse or text keys.
+    @inlinable
+    public static func bucket(ofKey key: some Sequence<UInt8>, bucketCount: Int) -> Int {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in key {
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01b3
+        }
+        return Int(hash % UInt64(bucketCount))
+    }
+
+    /// A score as stored: the IEEE-754 float32 bits, little-endian (4 bytes).
+    public static func encode(_ score: Float) -> [UInt8] {
+        withEncoded(score) { Array($0) }
+    }
+
+    /// Calls `body` with the stored bytes of `score`, allocating nothing (the writer's hot loop).
+    @inlinable
+    public static func withEncoded<R>(_ score: Float, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        withUnsafeBytes(of: score.bitPattern.littleEndian, body)
+    }
+
+    /// The score stored as `bytes`, or nil when they are not 4 bytes.
+    public static func decode(_ bytes: [UInt8]) -> Float? {
+        guard bytes.count == 4 else { return nil }
+        let bits = bytes.reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        return Float(bitPattern: bits)
+    }
+}

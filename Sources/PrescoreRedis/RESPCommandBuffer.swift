@@ -1,0 +1,63 @@
+import PrescoreCore
+
+/// Commands encoded in RESP, the Redis wire format, into one contiguous buffer: the batch writer
+/// builds tens of thousands of commands a second, and encoding them here costs no allocation per
+/// argument (hiredis' `...Argv` calls would copy every argument into a new string).
+///
+/// A command is `*N\r\n` then, per argument, `$LEN\r\nBYTES\r\n`.
+public struct RESPCommandBuffer: Sendable {
+    public private(set) var bytes: [UInt8] = []
+    /// Commands started so far; each gets one reply.
+    public private(set) var commandCount = 0
+
+    public init(reservingCapacity capacity: Int = 0) {
+        bytes.reserveCapacity(capacity)
+    }
+
+    /// Starts a command of `argumentCount` arguments; exactly that many `append…` calls follow.
+    public mutating func beginCommand(argumentCount: Int) {
+        bytes.append(UInt8(ascii: "*"))
+        bytes.appendDecimal(Int64(argumentCount))
+        appendNewline()
+        commandCount += 1
+    }
+
+    public mutating func appendArgument(_ argument: some Collection<UInt8>) {
+        bytes.append(UInt8(ascii: "$"))
+        bytes.appendDecimal(Int64(argument.count))
+        appendNewline()
+        bytes.append(contentsOf: argument)
+        appendNewline()
+    }
+
+    public mutating func appendArgument(_ text: String) {
+        appendArgument(text.utf8)
+    }
+
+    /// An argument made of `stem` followed by `number` in decimal (a bucket key, for instance),
+    /// without building the string.
+    public mutating func appendArgument(_ stem: [UInt8], suffix number: Int) {
+        bytes.append(UInt8(ascii: "$"))
+        bytes.appendDecimal(Int64(stem.count + [UInt8].decimalLength(Int64(number))))
+        appendNewline()
+        bytes.append(contentsOf: stem)
+        bytes.appendDecimal(Int64(number))
+        appendNewline()
+    }
+
+    /// A whole command of text arguments.
+    public mutating func append(command arguments: [String]) {
+        beginCommand(argumentCount: arguments.count)
+        for argument in arguments { appendArgument(argument) }
+    }
+
+    public mutating func removeAll() {
+        bytes.removeAll(keepingCapacity: true)
+        commandCount = 0
+    }
+
+    private mutating func appendNewline() {
+        bytes.append(13)
+        bytes.append(10)
+    }
+}

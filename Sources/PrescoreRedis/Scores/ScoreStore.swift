@@ -1,0 +1,240 @@
+import PrescoreCore
+
+/// A job's scores in Redis, by the layout of `ScoreLayout`: the run registry, the atomic publish,
+/// rollback, removal of old and failed runs, and reading one score.
+///
+/// Every multi-key change is one Lua script, so a reader never sees a half-switched pointer and two
+/// processes cannot interleave a publish.
+public struct ScoreStore: Sendable {
+    public let connection: RedisConnection
+    public let layout: ScoreLayout
+
+    /// Keys removed per UNLINK: UNLINK frees memory in a background thread, and small steps keep
+    /// every command short for the other clients of a shared Redis.
+    static let unlinkStep = 500
+
+    public init(connection: RedisConnection, layout: ScoreLayout) {
+        self.connection = connection
+        self.layout = layout
+    }
+
+    /// The published run, or nil when the job has none.
+    public func published() throws(RedisError) -> PublishedRun? {
+        try hash(layout.pointerKey).flatMap(PublishedRun.init(fields:))
+    }
+
+    /// The facts of run `runID`, or nil when Redis has none (never written, removed or expired).
+    public func run(_ runID: Int64) throws(RedisError) -> PublishedRun? {
+        try hash(layout.runKey(runID)).flatMap(PublishedRun.init(fields:))
+    }
+
+    /// Records a run before its first score, with the same TTL as its scores, so that its keys can
+    /// be found and removed whatever happens to the process that writes them.
+    public func register(_ run: PublishedRun, ttl: Duration) throws(RedisError) {
+        var buffer = RESPCommandBuffer()
+        buffer.append(command: ["HSET", layout.runKey(run.runID)] + run.fields.flatMap { [$0.0, $0.1] })
+        buffer.append(command: ["EXPIRE", layout.runKey(run.runID), String(ttl.components.seconds)])
+        try check(connection.pipeline(buffer))
+    }
+
+    /// Switches the pointer to `run` when no run with an id as high has been published: the
+    /// compare-and-set that keeps a slow or stale run from replacing a newer one. Returns nil when
+    /// published, else the id of the newer run that blocked it.
+    ///
+    /// The comparison is against `high`, the highest run id ever published, not the pointer's
+    /// current run: after a rollback, a run older than the rolled-back one still cannot publish.
+    public func publish(_ run: PublishedRun) throws(RedisError) -> Int64? {
+        let script = """
+            local high = tonumber(redis.call('HGET', KEYS[1], 'high') or '0')
+            if tonumber(ARGV[1]) <= high then return high end
+            redis.call('HSET', KEYS[3], 'rows', ARGV[5])
+            redis.call('HSET', KEYS[1], 'run', ARGV[1], 'buckets', ARGV[2], 'model_version', ARGV[3],
+                'computed_at', ARGV[4], 'rows', ARGV[5], 'high', ARGV[1])
+            redis.call('ZADD', KEYS[2], ARGV[1], ARGV[1])
+            return 0
+            """
+        let keys = [layout.pointerKey, layout.keptRunsKey, layout.runKey(run.runID)]
+        let reply = try evaluate(script, keys: keys, arguments: run.fields.map(\.1))
+        guard let high = reply.integer else { throw unexpected(reply, "publish") }
+        return high == 0 ? nil : high
+    }
+
+    /// Published runs kept for rollback, newest first.
+    public func keptRuns() throws(RedisError) -> [Int64] {
+        let reply = try connection.command("ZREVRANGE", layout.keptRunsKey, "0", "-1")
+        guard case .array(let members) = reply else { throw unexpected(reply, "ZREVRANGE") }
+        return members.compactMap { $0.string.flatMap { Int64($0) } }
+    }
+
+    /// Keeps the published run and the newest `keepRuns − 1` other kept runs; removes the rest,
+    /// keys included. Returns the removed run ids.
+    @discardableResult
+    public func trim(keepRuns: Int) throws(RedisError) -> [Int64] {
+        let script = """
+            local current = redis.call('HGET', KEYS[1], 'run')
+            local others = tonumber(ARGV[1]) - 1
+            local removed = {}
+            for _, member in ipairs(redis.call('ZREVRANGE', KEYS[2], 0, -1)) do
+                if member ~= current then
+                    if others > 0 then others = others - 1
+                    else
+                        redis.call('ZREM', KEYS[2], member)
+                        table.insert(removed, member)
+                    end
+                end
+            end
+            return removed
+            """
+        let reply = try evaluate(
+            script, keys: [layout.pointerKey, layout.keptRunsKey], arguments: [String(keepRuns)])
+        guard case .array(let members) = reply else { throw unexpected(reply, "trim") }
+        let removed = members.compactMap { $0.string.flatMap { Int64($0) } }
+        for runID in removed { try deleteRun(runID) }
+        return removed
+    }
+
+    /// Removes every key of run `runID` in short UNLINK steps. `buckets` is the run's bucket count
+    /// when known; otherwise it is read from the run's facts, and when those are gone too, the keys
+    /// are found with SCAN.
+    public func deleteRun(_ runID: Int64, buckets: Int? = nil) throws(RedisError) {
+        var count = buckets
+        if count == nil { count = try run(runID)?.buckets }
+        if let count {
+            let stem = Array(layout.bucketKeyStem(run: runID).utf8)
+            var start = 0
+            while start < count {
+                let end = min(start + Self.unlinkStep, count)
+                var buffer = RESPCommandBuffer()
+                buffer.beginCommand(argumentCount: 1 + end - start)
+                buffer.appendArgument("UNLINK")
+                for bucket in start..<end { buffer.appendArgument(stem, suffix: bucket) }
+                try check(connection.pipeline(buffer))
+                start = end
+            }
+        } else {
+            try scan(matching: layout.bucketKeyStem(run: runID) + "*") { keys throws(RedisError) in
+                try connection.command([Array("UNLINK".utf8)] + keys.map { Array($0.utf8) })
+            }
+        }
+        try connection.command("UNLINK", layout.runKey(runID))
+    }
+
+    /// Removes runs that are older than every kept run and are neither kept nor published: what a
+    /// process that died mid-run left behind (its keys would otherwise wait for their TTL). Such a
+    /// run can never publish, since a newer one has. Returns the removed run ids.
+    @discardableResult
+    public func sweepAbandonedRuns() throws(RedisError) -> [Int64] {
+        let kept = Set(try keptRuns())
+        guard let oldestKept = kept.min() else { return [] }
+        var abandoned: [Int64] = []
+        let prefix = layout.runKeyPattern.dropLast()  // without the trailing `*`
+        try scan(matching: layout.runKeyPattern) { keys in
+            for key in keys {
+                if let runID = Int64(key.dropFirst(prefix.count)), runID < oldestKept, !kept.contains(runID) {
+                    abandoned.append(runID)
+                }
+            }
+        }
+        for runID in abandoned { try deleteRun(runID) }
+        return abandoned
+    }
+
+    /// Points the job back at a kept run: `runID`, or by default the newest kept run older than the
+    /// published one. The compare-and-set mark (`high`) stays, so a stale run still cannot publish.
+    public func rollback(to runID: Int64? = nil) throws(RedisError) -> PublishedRun {
+        let kept = try keptRuns()
+        let current = try published()?.runID
+        guard let target = runID ?? kept.first(where: { current == nil || $0 < current! }) else {
+            throw RedisError(
+                .refused,
+                "job \(layout.job) has no kept run older than the published one"
+                    + (current.map { " (\($0))" } ?? "") + "; kept runs: \(Self.list(kept))",
+                server: connection.url.description)
+        }
+        let script = """
+            if not redis.call('ZSCORE', KEYS[2], ARGV[1]) then return 'not kept' end
+            local facts = redis.call('HGETALL', KEYS[3])
+            if #facts == 0 then return 'gone' end
+            redis.call('HSET', KEYS[1], unpack(facts))
+            return 'ok'
+            """
+        let reply = try evaluate(
+            script, keys: [layout.pointerKey, layout.keptRunsKey, layout.runKey(target)],
+            arguments: [String(target)])
+        guard reply.string == "ok", let run = try published() else {
+            let why = reply.string == "gone" ? "its keys have expired" : "it is not kept"
+            throw RedisError(
+                .refused,
+                "cannot roll job \(layout.job) back to run \(target): \(why); kept runs: \(Self.list(kept))",
+                server: connection.url.description)
+        }
+        return run
+    }
+
+    /// The published score of `key` (an integer key as its decimal text) and the run it comes from,
+    /// or nil when the job has no published run or the key no score in it.
+    public func score(forKey key: String) throws(RedisError) -> (score: Float, run: PublishedRun)? {
+        guard let run = try published() else { return nil }
+        let bucket = ScoreLayout.bucket(ofKey: key.utf8, bucketCount: run.buckets)
+        let reply = try connection.command("HGET", layout.bucketKey(run: run.runID, bucket: bucket), key)
+        guard case .bulk(let bytes) = reply, let score = ScoreLayout.decode(bytes) else { return nil }
+        return (score, run)
+    }
+
+    // MARK: - Helpers
+
+    private func hash(_ key: String) throws(RedisError) -> [String: String]? {
+        let reply = try connection.command("HGETALL", key)
+        guard case .array(let items) = reply else { throw unexpected(reply, "HGETALL") }
+        guard !items.isEmpty else { return nil }
+        var fields: [String: String] = [:]
+        for index in stride(from: 0, to: items.count - 1, by: 2) {
+            if let name = items[index].string { fields[name] = items[index + 1].string }
+        }
+        return fields
+    }
+
+    private func evaluate(_ script: String, keys: [String], arguments: [String]) throws(RedisError)
+        -> RedisReply
+    {
+        let reply = try connection.command(
+            (["EVAL", script, String(keys.count)] + keys + arguments).map { Array($0.utf8) })
+        if case .error(let message) = reply {
+            throw RedisError(.commandFailed, message, server: connection.url.description)
+        }
+        return reply
+    }
+
+    /// Calls `body` with each batch of keys SCAN finds for `pattern`, until the cursor comes back to 0.
+    private func scan(matching pattern: String, _ body: ([String]) throws(RedisError) -> Void)
+        throws(RedisError)
+    {
+        var cursor = "0"
+        repeat {
+            let reply = try connection.command("SCAN", cursor, "MATCH", pattern, "COUNT", "1000")
+            guard case .array(let parts) = reply, parts.count == 2, let next = parts[0].string,
+                case .array(let keys) = parts[1]
+            else { throw unexpected(reply, "SCAN") }
+            let names = keys.compactMap(\.string)
+            if !names.isEmpty { try body(names) }
+            cursor = next
+        } while cursor != "0"
+    }
+
+    private func check(_ errors: [(index: Int, message: String)]) throws(RedisError) {
+        if let first = errors.first {
+            throw RedisError(.commandFailed, first.message, server: connection.url.description)
+        }
+    }
+
+    private func unexpected(_ reply: RedisReply, _ command: String) -> RedisError {
+        if case .error(let message) = reply {
+            return RedisError(.commandFailed, message, server: connection.url.description)
+        }
+        return RedisError(.commandFailed, "unexpected reply to \(command)", server: connection.url.description)
+    }
+
+    private static func list(_ runs: [Int64]) -> String {
+        runs.isEmpty ? "none" : runs.map(String.init).joined(separator: ", ")
+    }
+}
