@@ -81,7 +81,8 @@ let package = Package(
             name: "PrescorePostgresTests", dependencies: ["PrescorePostgres", "PrescoreTestSupport"],
             swiftSettings: strictSettings),
         .testTarget(
-            name: "PrescoreRedisTests", dependencies: ["PrescoreRedis", "PrescoreTestSupport"],
+            name: "PrescoreRedisTests",
+            dependencies: ["PrescoreRedis", "PrescoreCore", "PrescoreTestSupport"],
             swiftSettings: strictSettings),
         .testTarget(
             name: "PrescoreHTTPClientTests", dependencies: ["PrescoreHTTPClient", "PrescoreTestSupport"],

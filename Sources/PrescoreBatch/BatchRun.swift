@@ -202,6 +202,9 @@ public struct BatchRun: Sendable {
         let toScore = BoundedQueue<RowBatch>(capacity: Self.queueCapacity)
         let toWrite = BoundedQueue<RowBatch>(capacity: Self.queueCapacity)
         let reader = SourceReader(connection: source, plan: plan, batchSize: options.batchSize)
+        // A reader blocked in a slow source query (or behind a full queue) must stop when the run
+        // is cancelled or the writer fails, not when PostgreSQL next sends a row.
+        cancellation.onCancel { source.cancelCurrentStatement() }
         let readerDone = Self.onThread("prescore-read") {
             do {
                 try reader.read(cancellation: cancellation) { toScore.push($0) }
@@ -223,7 +226,8 @@ public struct BatchRun: Sendable {
                     } catch {
                         state.fail(error)
                         toWrite.close()
-                        toScore.close()  // stops the reader at its next batch
+                        toScore.close()  // stops the reader at its next batch…
+                        source.cancelCurrentStatement()  // …or at once, if it waits for PostgreSQL
                     }
                 }
                 state.largestBucket.store(Int(writer.bucketFill.max() ?? 0), ordering: .relaxed)

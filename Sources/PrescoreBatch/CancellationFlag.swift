@@ -1,16 +1,37 @@
 import Synchronization
 
-/// Set once, from a signal handler or another thread, to stop a run; every stage polls it between
-/// chunks of work. The first reason given is kept.
+/// Set once, from a signal handler or another thread, to stop a run. Stages poll it between chunks
+/// of work; a stage blocked on a server registers a handler that unblocks it (cancelling the
+/// running PostgreSQL statement). The first reason given is kept.
 public final class CancellationFlag: Sendable {
-    private let reason = Mutex<String?>(nil)
+    private struct State {
+        var reason: String?
+        var handlers: [@Sendable () -> Void] = []
+    }
+
+    private let state = Mutex(State())
 
     public init() {}
 
     public func cancel(_ why: String) {
-        reason.withLock { if $0 == nil { $0 = why } }
+        let handlers = state.withLock { state -> [@Sendable () -> Void] in
+            guard state.reason == nil else { return [] }
+            state.reason = why
+            defer { state.handlers = [] }
+            return state.handlers
+        }
+        for handler in handlers { handler() }
+    }
+
+    /// Calls `handler` once when the flag is set, at once if it already is.
+    func onCancel(_ handler: @escaping @Sendable () -> Void) {
+        let alreadyCancelled = state.withLock { state in
+            if state.reason == nil { state.handlers.append(handler) }
+            return state.reason != nil
+        }
+        if alreadyCancelled { handler() }
     }
 
     /// Why the run was cancelled, or nil while it was not.
-    public var cancellationReason: String? { reason.withLock { $0 } }
+    public var cancellationReason: String? { state.withLock { $0.reason } }
 }

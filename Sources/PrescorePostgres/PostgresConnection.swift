@@ -10,6 +10,9 @@ import Synchronization
 public final class PostgresConnection: Sendable {
     // Internal, not private, so the `PostgresConnection+…` extensions can use it; never public.
     let handle: Mutex<OpaquePointer>
+    /// libpq's cancel request (`PGcancel`), made once at connect: unlike the connection, it may be
+    /// used from another thread while a statement runs, which is how a long COPY is stopped.
+    private let cancelRequest: Mutex<OpaquePointer?>
     /// The server, password hidden, for messages.
     public let server: String
 
@@ -36,11 +39,26 @@ public final class PostgresConnection: Sendable {
         }
         // Without this, libpq prints NOTICEs (e.g. "schema already exists") to stderr.
         PQsetNoticeProcessor(connection, { _, _ in }, nil)
+        // A separate libpq object, not part of the connection's state: safe to hand to its own mutex.
+        nonisolated(unsafe) let request = PQgetCancel(connection)
+        cancelRequest = Mutex(request)
         handle = Mutex(connection)
     }
 
     deinit {
+        cancelRequest.withLock { if let request = $0 { PQfreeCancel(request) } }
         handle.withLock { PQfinish($0) }
+    }
+
+    /// Asks the server to stop the statement this connection is running, from any thread (the
+    /// connection itself is busy with it). The statement then fails with SQLSTATE 57014; when none
+    /// runs, nothing happens.
+    public func cancelCurrentStatement() {
+        cancelRequest.withLock { request in
+            guard let request else { return }
+            var message = [CChar](repeating: 0, count: 256)
+            _ = PQcancel(request, &message, Int32(message.count))
+        }
     }
 
     /// Runs one statement with text parameters (`$1`, `$2`, …; `nil` is NULL) and reads the whole

@@ -64,12 +64,51 @@ import Testing
         #expect(job.timezone == "UTC")
         #expect(job.realtime == nil)
         #expect(job.output.keepRuns == 2)
+        #expect(job.output.prefix == "prescore")
+        #expect(job.guards.minRows == 1)
+        #expect(job.guards.maxDropFraction == 0.5)
+        #expect(job.maxFailedFraction == 0.001)
         guard case .logistic(let model) = job.model else {
             Issue.record("wrong model kind")
             return
         }
         #expect(model.link == .logit)
         #expect(model.featureNames == ["a"])
+    }
+
+    @Test func readsTheBatchRunKeys() throws {
+        let job = try #require(
+            parse(
+                replacing(
+                    "output: { ttl: 48h, keep_runs: 2 }",
+                    with: """
+                        output: { ttl: 48h, keep_runs: 3, prefix: "shop:scores" }
+                        guards: { min_rows: 1000, max_drop_fraction: 0.2 }
+                        max_failed_fraction: 0.01
+                        """)
+            ).job)
+        #expect(job.output.prefix == "shop:scores")
+        #expect(job.output.keepRuns == 3)
+        #expect(job.guards.minRows == 1_000)
+        #expect(job.guards.maxDropFraction == 0.2)
+        #expect(job.maxFailedFraction == 0.01)
+    }
+
+    @Test func refusesBadBatchRunKeys() {
+        let found = problems(
+            replacing(
+                "output: { ttl: 48h, keep_runs: 2 }",
+                with: """
+                    output: { prefix: "has space" }
+                    guards: { min_rows: -1, max_drop_fraction: 1.5, max_rows: 3 }
+                    max_failed_fraction: two
+                    """))
+        let fields = found.compactMap(\.location?.field)
+        #expect(fields.contains("output.prefix"))
+        #expect(fields.contains("guards.min_rows"))
+        #expect(fields.contains("guards.max_drop_fraction"))
+        #expect(fields.contains("guards.max_rows"))
+        #expect(fields.contains("max_failed_fraction"))
     }
 
     @Test func unknownKeysNameFileLineAndField() throws {

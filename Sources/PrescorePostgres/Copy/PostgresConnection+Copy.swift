@@ -25,7 +25,7 @@ extension PostgresConnection {
                             try body(UnsafeRawBufferPointer(start: buffer, count: Int(length)))
                         } catch {
                             failure = error
-                            Self.cancel(connection)
+                            cancelCurrentStatement()
                         }
                     }
                 } else {
@@ -48,13 +48,5 @@ extension PostgresConnection {
             }
             if let finalError { throw finalError }
         }
-    }
-
-    /// Asks the server to stop the running statement (a separate, short-lived connection).
-    private static func cancel(_ connection: OpaquePointer) {
-        guard let cancel = PQgetCancel(connection) else { return }
-        defer { PQfreeCancel(cancel) }
-        var message = [CChar](repeating: 0, count: 256)
-        _ = PQcancel(cancel, &message, Int32(message.count))
     }
 }

@@ -1,0 +1,100 @@
+import PrescoreCore
+import PrescoreTestSupport
+import Testing
+
+@testable import PrescoreRedis
+
+/// The publish, rollback and cleanup rules on the real Redis; each test has a key prefix of its own.
+@Suite struct ScoreStoreTests {
+    let store: ScoreStore
+
+    init() throws {
+        let connection = try RedisConnection(url: RedisURL(TestServers.redisURL))
+        store = ScoreStore(
+            connection: connection, layout: ScoreLayout(prefix: TestServers.uniqueName("t"), job: "job"))
+    }
+
+    /// Registers run `id` with one bucket holding `key` → `score`, as the batch writer would.
+    func write(_ id: Int64, key: String = "42", score: Float = 0.5, rows: Int = 1) throws -> PublishedRun {
+        let run = PublishedRun(runID: id, buckets: 1, modelVersion: "v\(id)", computedAt: 1_000 + id, rows: rows)
+        try store.register(run, ttl: .seconds(600))
+        var buffer = RESPCommandBuffer()
+        buffer.beginCommand(argumentCount: 4)
+        buffer.appendArgument("HSET")
+        buffer.appendArgument(Array(store.layout.bucketKeyStem(run: id).utf8), suffix: 0)
+        buffer.appendArgument(key)
+        buffer.appendArgument(ScoreLayout.encode(score))
+        #expect(try store.connection.pipeline(buffer).isEmpty)
+        return run
+    }
+
+    func keyCount() throws -> Int {
+        var cursor = "0"
+        var count = 0
+        repeat {
+            let reply = try store.connection.command("SCAN", cursor, "MATCH", "\(store.layout.prefix):*", "COUNT", "1000")
+            guard case .array(let parts) = reply, case .array(let keys) = parts[1] else { return -1 }
+            count += keys.count
+            cursor = parts[0].string ?? "0"
+        } while cursor != "0"
+        return count
+    }
+
+    @Test func publishIsACompareAndSetOnTheRunID() throws {
+        #expect(try store.published() == nil)
+        #expect(try store.score(forKey: "42") == nil)
+        let second = try write(2, score: 0.25)
+        #expect(try store.publish(second) == nil)
+        let stale = try write(1, score: 0.75)
+        #expect(try store.publish(stale) == 2)  // older than the published run: refused
+        #expect(try store.publish(second) == 2)  // and no run publishes twice
+        let read = try #require(try store.score(forKey: "42"))
+        #expect(read.score == 0.25)
+        #expect(read.run == second)
+        #expect(try store.score(forKey: "43") == nil)
+    }
+
+    @Test func trimKeepsThePublishedRunAndTheNewestOthers() throws {
+        for id in Int64(1)...4 { #expect(try store.publish(write(id)) == nil) }
+        #expect(try store.trim(keepRuns: 2) == [2, 1])
+        #expect(try store.keptRuns() == [4, 3])
+        #expect(try store.run(1) == nil)
+        #expect(try keyCount() == 2 + 2 * 2)  // pointer, kept set, and facts + bucket of runs 3 and 4
+    }
+
+    @Test func rollbackServesAKeptRunAndStaleRunsStillCannotPublish() throws {
+        #expect(try store.publish(write(1, score: 0.1)) == nil)
+        #expect(try store.publish(write(2, score: 0.2)) == nil)
+        let back = try store.rollback()
+        #expect(back.runID == 1)
+        #expect(try store.score(forKey: "42")?.score == 0.1)
+        #expect(try store.publish(write(2, score: 0.3)) == 2)  // `high` survived the rollback
+        #expect(throws: RedisError.self) { try store.rollback(to: 7) }
+        #expect(try store.rollback(to: 2).runID == 2)
+        // Trimming never removes the published run, even when it is not the newest.
+        _ = try store.rollback(to: 1)
+        #expect(try store.publish(write(3)) == nil)
+        _ = try store.rollback(to: 1)
+        #expect(try store.trim(keepRuns: 2) == [2])
+        #expect(try store.keptRuns() == [3, 1])
+    }
+
+    @Test func deleteRunRemovesEveryKeyWithOrWithoutItsFacts() throws {
+        _ = try write(5)
+        try store.deleteRun(5)
+        #expect(try keyCount() == 0)
+        _ = try write(6)
+        try store.connection.command("UNLINK", store.layout.runKey(6))  // facts gone: found by SCAN
+        try store.deleteRun(6)
+        #expect(try keyCount() == 0)
+    }
+
+    @Test func sweepRemovesRunsOlderThanEveryKeptRun() throws {
+        _ = try write(1)  // a run whose process died
+        #expect(try store.publish(write(2)) == nil)
+        _ = try write(3)  // still running: newer than the kept runs, left alone
+        #expect(try store.sweepAbandonedRuns() == [1])
+        #expect(try store.run(1) == nil)
+        #expect(try store.run(3) != nil)
+    }
+}
