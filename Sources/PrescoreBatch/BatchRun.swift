@@ -19,10 +19,11 @@ public struct BatchRun: Sendable {
         public var scheduledFor: Int64?
         /// Rows per batch: big enough that a bucket gets several fields per HSET, small enough to
         /// keep memory low (a batch of 16 features is about 4 MB).
-        public var batchSize = 65_536
+        public var batchSize: Int
 
-        public init(dryRun: Bool = false) {
+        public init(dryRun: Bool = false, batchSize: Int = 65_536) {
             self.dryRun = dryRun
+            self.batchSize = batchSize
         }
     }
 

@@ -17,27 +17,44 @@ struct PrescoreProcess {
         return repositoryRoot.appendingPathComponent(".build/debug/prescore")
     }()
 
-    @discardableResult
-    static func run(
-        _ arguments: [String], environment: [String: String] = [:],
-        directory: URL = repositoryRoot
-    ) throws -> PrescoreProcess {
+    /// A `prescore` process started in the background, for tests that act on it while it runs.
+    struct Running {
+        let process: Process
+        let output: Pipe
+        let error: Pipe
+
+        /// Waits for the process to end and collects what it printed. Both pipes are read to the
+        /// end before waiting, so a large output cannot fill a pipe and block.
+        func finish() -> PrescoreProcess {
+            let errorData = error.fileHandleForReading.readDataToEndOfFile()
+            let outputData = output.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return PrescoreProcess(
+                status: process.terminationStatus,
+                standardOutput: String(decoding: outputData, as: UTF8.self),
+                standardError: String(decoding: errorData, as: UTF8.self))
+        }
+    }
+
+    static func start(
+        _ arguments: [String], environment: [String: String] = [:], directory: URL = repositoryRoot
+    ) throws -> Running {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
         process.currentDirectoryURL = directory
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let output = Pipe()
-        let error = Pipe()
-        process.standardOutput = output
-        process.standardError = error
+        let running = Running(process: process, output: Pipe(), error: Pipe())
+        process.standardOutput = running.output
+        process.standardError = running.error
         try process.run()
-        // Read both pipes to the end before waiting, so a large output cannot fill a pipe and block.
-        let errorData = Data(error.fileHandleForReading.readDataToEndOfFile())
-        let outputData = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return PrescoreProcess(
-            status: process.terminationStatus, standardOutput: String(decoding: outputData, as: UTF8.self),
-            standardError: String(decoding: errorData, as: UTF8.self))
+        return running
+    }
+
+    @discardableResult
+    static func run(
+        _ arguments: [String], environment: [String: String] = [:], directory: URL = repositoryRoot
+    ) throws -> PrescoreProcess {
+        try start(arguments, environment: environment, directory: directory).finish()
     }
 }

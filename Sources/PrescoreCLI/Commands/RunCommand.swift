@@ -27,8 +27,15 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "Read and score everything and report; write nothing.")
     var dryRun = false
 
+    @Option(name: .customLong("batch-size"), help: .hidden)
+    var batchSize = BatchRun.Options().batchSize
+
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var redis: RedisOptions
+
+    func validate() throws {
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+    }
 
     func run() throws {
         let catalog = try JobCatalog.load(directory: jobsDirectory.jobsDirectory)
@@ -36,7 +43,7 @@ struct RunCommand: ParsableCommand {
         let batch = BatchRun(
             job: entry.definition, definitionText: entry.text, scorer: entry.scorer,
             databaseURL: database.resolvedURL, redisURL: try RedisURL(redis.resolvedURL),
-            options: BatchRun.Options(dryRun: dryRun))
+            options: BatchRun.Options(dryRun: dryRun, batchSize: batchSize))
         let cancellation = CancellationFlag()
         let signals = SignalCancellation(cancellation)
         defer { withExtendedLifetime(signals) {} }

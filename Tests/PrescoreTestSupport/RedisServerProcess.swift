@@ -1,0 +1,42 @@
+import Foundation
+
+/// A throwaway `redis-server` on a free loopback port, for a test that needs settings of its own
+/// (a small `maxmemory`) without touching the shared server.
+public final class RedisServerProcess: Sendable {
+    public let url: String
+    private let process: Process
+
+    public init(arguments: [String]) throws {
+        let port = TestServers.closedPort()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
+        process.arguments = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"] + arguments
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        self.process = process
+        url = "redis://127.0.0.1:\(port)/0"
+        // Ready when it accepts a connection (polling, up to 10 s).
+        for _ in 0..<200 {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(fd) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = UInt16(port).bigEndian
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+                }
+            }
+            if connected { return }
+            usleep(50_000)
+        }
+    }
+
+    /// SIGKILL, not SIGTERM: the server inherits the test runner's blocked signals, so it would
+    /// never see a SIGTERM; it holds no data worth a clean shutdown.
+    public func stop() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+}
