@@ -145,6 +145,8 @@ bench: services venv
 	.build/release/prescore-bench scoring --model jobs/models/fraud_risk.json --rows $(ENTITIES) \
 	  --python $(VENV)/bin/python --psql $(PG_BIN)/psql --work-dir $(RUN)/bench
 	.build/release/prescore-bench copy --rows $(ENTITIES) --psql $(PG_BIN)/psql
+	.build/release/prescore-bench batch --entities $(ENTITIES) --psql $(PG_BIN)/psql \
+	  --work-dir $(RUN)/bench/jobs
 
 clean: services-stop
 	rm -rf $(RUN) $(PG_FALLBACK)

@@ -64,7 +64,7 @@ let package = Package(
         .executableTarget(
             name: "PrescoreBench",
             dependencies: [
-                "PrescoreCore", "PrescorePostgres",
+                "PrescoreCore", "PrescorePostgres", "PrescoreRedis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             exclude: ["xgboost_inplace_predict.py"],

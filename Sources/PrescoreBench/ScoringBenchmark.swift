@@ -66,7 +66,7 @@ struct ScoringBenchmark: ParsableCommand {
         -> Double
     {
         let seconds = BenchSupport.bestSeconds(repetitions: repetitions) {
-            features.withUnsafeBufferPointer { features in
+            _ = features.withUnsafeBufferPointer { features in
                 scores.withUnsafeMutableBufferPointer { scores in
                     model.scoreInParallel(features, into: scores, threads: threads)
                 }

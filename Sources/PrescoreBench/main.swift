@@ -6,7 +6,7 @@ struct PrescoreBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prescore-bench",
         abstract: "Prescore's benchmarks.",
-        subcommands: [ScoringBenchmark.self, CopyBenchmark.self])
+        subcommands: [ScoringBenchmark.self, CopyBenchmark.self, BatchBenchmark.self])
 }
 
 PrescoreBench.main()
