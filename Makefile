@@ -120,7 +120,12 @@ demo: services build
 	@$(PRESCORE_DEBUG) model predict --model jobs/models/fraud_risk.json --input $(RUN)/demo/sample.csv \
 	  --output $(RUN)/demo/scores.csv
 	@paste -d, <(cut -d, -f1-4 $(RUN)/demo/sample.csv) <(cut -d, -f2 $(RUN)/demo/scores.csv)
-	@echo; echo "demo done: scores in $(RUN)/demo/scores.csv"
+	@echo; echo "== run the fraud_risk batch job: every user scored into Redis, then published (debug build; make bench times the release build)"
+	@$(PRESCORE_DEBUG) run fraud_risk
+	@echo; echo "== recent runs"; $(PRESCORE_DEBUG) runs fraud_risk --limit 3
+	@echo; echo "== read scores back from Redis (users 1 and 2 match the predictions above)"
+	@for key in 1 2 42 $(DEMO_ENTITIES); do $(PRESCORE_DEBUG) get fraud_risk $$key; done
+	@echo; echo "demo done: $(DEMO_ENTITIES) scores published in Redis (layout: docs/storage.md)"
 
 ## A virtual environment with Python XGBoost, for the benchmark's reference and for training.
 venv: $(VENV)/.ready
