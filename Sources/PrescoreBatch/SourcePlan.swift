@@ -21,7 +21,8 @@ struct SourcePlan: Sendable {
         switch keys[0].kind {
         case .integer: keyKind = .integer
         case .text: keyKind = .text
-        default: throw BatchError(.sourceMismatch, "source.query: the key column must be an integer or text type")
+        default:
+            throw BatchError(.sourceMismatch, "source.query: the key column must be an integer or text type")
         }
         let features = columns.filter { $0.name != "key" }
         let binding: FeatureBinding
@@ -34,7 +35,9 @@ struct SourcePlan: Sendable {
         }
         // The model's feature `index` comes from column `columnForFeature[index]`.
         var columnForFeature = [Int](repeating: 0, count: scorer.featureCount)
-        for (column, feature) in binding.featureIndexForColumn.enumerated() { columnForFeature[feature] = column }
+        for (column, feature) in binding.featureIndexForColumn.enumerated() {
+            columnForFeature[feature] = column
+        }
         var selected = [Self.quoted("key") + (keyKind == .integer ? "::int8" : "::text")]
         for column in columnForFeature.map({ features[$0] }) {
             switch column.kind {

@@ -35,7 +35,9 @@ struct SourceReader {
                         return true
                     },
                     features: { features in
-                        for field in 1..<fieldCount { features.append(row.double(field).map(Float.init) ?? .nan) }
+                        for field in 1..<fieldCount {
+                            features.append(row.double(field).map(Float.init) ?? .nan)
+                        }
                     })
                 if batch.count == batchSize {
                     guard deliver(batch) else { throw BatchError(.runCancelled, "a later stage stopped") }

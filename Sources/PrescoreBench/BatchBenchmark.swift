@@ -21,7 +21,8 @@ struct BatchBenchmark: ParsableCommand {
     static let prefix = "prescore-bench"
 
     func run() throws {
-        let redisURL = try RedisURL(ProcessInfo.processInfo.environment["REDIS_URL"] ?? "redis://127.0.0.1:56379/0")
+        let redisURL = try RedisURL(
+            ProcessInfo.processInfo.environment["REDIS_URL"] ?? "redis://127.0.0.1:56379/0")
         let redis = try RedisConnection(url: redisURL, timeout: .seconds(120))
         let jobsDirectory = try writeJob()
         let source = try Self.sourceQuery()
@@ -86,7 +87,8 @@ struct BatchBenchmark: ParsableCommand {
     /// The demo job's source query, as the job file has it.
     private static func sourceQuery() throws -> String {
         let text = try String(contentsOfFile: "jobs/fraud_risk.yaml", encoding: .utf8)
-        guard let start = text.range(of: "source:"), let query = text[start.upperBound...].range(of: "query: >-\n"),
+        guard let start = text.range(of: "source:"),
+            let query = text[start.upperBound...].range(of: "query: >-\n"),
             let end = text[query.upperBound...].range(of: "\nrealtime:")
         else { throw ValidationError("cannot find source.query in jobs/fraud_risk.yaml") }
         return text[query.upperBound..<end.lowerBound].split(separator: "\n")
@@ -97,14 +99,18 @@ struct BatchBenchmark: ParsableCommand {
     /// SET with one key per entity, pipelined, in database 15 (flushed afterwards).
     private func redisSetRate(_ url: RedisURL) throws -> Double {
         var arguments = [
-            "-h", url.host, "-p", String(url.port), "--dbnum", "15", "-t", "set", "-P", "64", "-c", "4", "-d", "24",
+            "-h", url.host, "-p", String(url.port), "--dbnum", "15", "-t", "set", "-P", "64", "-c", "4", "-d",
+            "24",
             "-r", String(entities), "-n", String(entities), "-q",
         ]
         if let password = url.password { arguments += ["-a", password, "--no-auth-warning"] }
         if let user = url.user { arguments += ["--user", user] }
         let output = try BenchSupport.run(redisBenchmark, arguments)
         // "SET: 912408.75 requests per second, p50=…", after carriage-return progress lines.
-        guard let line = output.split(whereSeparator: { $0 == "\r" || $0 == "\n" }).last(where: { $0.hasPrefix("SET: ") }),
+        guard
+            let line = output.split(whereSeparator: { $0 == "\r" || $0 == "\n" }).last(where: {
+                $0.hasPrefix("SET: ")
+            }),
             let rate = Double(line.dropFirst(5).prefix { $0.isNumber || $0 == "." })
         else { throw ValidationError("cannot read redis-benchmark's output: \(output)") }
         return rate
@@ -120,7 +126,9 @@ struct BatchBenchmark: ParsableCommand {
     private static func removeBenchKeys(_ redis: RedisConnection) throws {
         var cursor = "0"
         repeat {
-            guard case .array(let parts) = try redis.command("SCAN", cursor, "MATCH", "\(prefix):*", "COUNT", "10000"),
+            guard
+                case .array(let parts) = try redis.command(
+                    "SCAN", cursor, "MATCH", "\(prefix):*", "COUNT", "10000"),
                 case .array(let keys) = parts[1]
             else { throw ValidationError("unexpected SCAN reply") }
             let names = keys.compactMap(\.string)
@@ -131,7 +139,8 @@ struct BatchBenchmark: ParsableCommand {
 
     private static func usedMemory(_ redis: RedisConnection) throws -> Int {
         let info = try redis.command("INFO", "memory").string ?? ""
-        guard let line = info.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("used_memory:") }),
+        guard
+            let line = info.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("used_memory:") }),
             let bytes = Int(line.dropFirst("used_memory:".count))
         else { throw ValidationError("INFO memory has no used_memory") }
         return bytes

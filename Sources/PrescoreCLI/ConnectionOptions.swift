@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PrescoreCore
 import PrescorePostgres
 import PrescoreRedis
 
@@ -47,4 +48,15 @@ struct RedisOptions: ParsableArguments {
 struct JobsDirectoryOption: ParsableArguments {
     @Option(name: .customLong("jobs-dir"), help: "The folder of job files (*.yaml).")
     var jobsDirectory: String = "jobs"
+}
+
+extension RedisOptions {
+    /// The Redis scores of job `name` from the jobs folder: its key prefix comes from its file.
+    func scoreStore(job name: String, jobsDirectory: String) throws -> ScoreStore {
+        let catalog = try JobCatalog.load(directory: jobsDirectory)
+        let definition = try catalog.job(named: name, directory: jobsDirectory).definition
+        return ScoreStore(
+            connection: try connect(),
+            layout: ScoreLayout(prefix: definition.output.prefix, job: definition.name))
+    }
 }

@@ -66,7 +66,9 @@ struct BatchRunFixture {
     var store: ScoreStore { ScoreStore(connection: redis, layout: ScoreLayout(prefix: prefix, job: job)) }
 
     func arguments(_ command: String, _ more: [String] = []) -> [String] {
-        [command] + more + ["--jobs-dir", folder.url.path, "--database-url", databaseURL, "--redis-url", TestServers.redisURL]
+        [command] + more + [
+            "--jobs-dir", folder.url.path, "--database-url", databaseURL, "--redis-url", TestServers.redisURL,
+        ]
     }
 
     /// `prescore run JOB` to its end.
@@ -89,7 +91,8 @@ struct BatchRunFixture {
     func waitForPause() throws {
         for _ in 0..<1_200 {
             let sleeping = try database.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'PgSleep'")
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'PgSleep'"
+            )
             if sleeping.scalar == "1" { return }
             usleep(50_000)
         }
@@ -99,7 +102,8 @@ struct BatchRunFixture {
     /// The status and error of run `runID` in prescore.job_runs.
     func recorded(_ runID: Int64) throws -> (status: String?, error: String?) {
         let row = try database.execute(
-            "SELECT status, error FROM prescore.job_runs WHERE job = $1 AND run_id = $2", [job, String(runID)]
+            "SELECT status, error FROM prescore.job_runs WHERE job = $1 AND run_id = $2",
+            [job, String(runID)]
         ).rows.first
         return (row?[0] ?? nil, row?[1] ?? nil)
     }
@@ -110,7 +114,9 @@ struct BatchRunFixture {
         for pattern in ["\(prefix):\(job):s:\(runID):*", "\(prefix):\(job):run:\(runID)"] {
             var cursor = "0"
             repeat {
-                guard case .array(let parts) = try redis.command("SCAN", cursor, "MATCH", pattern, "COUNT", "1000"),
+                guard
+                    case .array(let parts) = try redis.command(
+                        "SCAN", cursor, "MATCH", pattern, "COUNT", "1000"),
                     case .array(let keys) = parts[1]
                 else { return ["unexpected SCAN reply"] }
                 found += keys.compactMap(\.string)

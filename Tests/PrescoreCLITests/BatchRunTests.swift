@@ -10,13 +10,16 @@ import Testing
         try BatchRunFixture.with { fixture in
             let result = try fixture.run()
             #expect(result.status == 0, "\(result.standardError)")
-            #expect(result.standardOutput.contains("run 1 succeeded: 1000 read, 1000 scored, 1000 written, 0 failed"))
+            #expect(
+                result.standardOutput.contains(
+                    "run 1 succeeded: 1000 read, 1000 scored, 1000 written, 0 failed"))
             let read = try #require(try fixture.score(500))
             #expect(abs(read.score - 0.5) < 1e-6)
             #expect(read.run == 1)
 
-            let get = try PrescoreProcess.run(fixture.arguments("get", [fixture.job, "500"]).filter { !$0.isEmpty }
-                .removingDatabaseURL())
+            let get = try PrescoreProcess.run(
+                fixture.arguments("get", [fixture.job, "500"]).filter { !$0.isEmpty }
+                    .removingDatabaseURL())
             #expect(get.status == 0, "\(get.standardError)")
             let object = try #require(
                 try JSONSerialization.jsonObject(with: Data(get.standardOutput.utf8)) as? [String: Any])
@@ -28,7 +31,8 @@ import Testing
             #expect((object["computed_at"] as? String)?.hasSuffix("Z") == true)
             #expect(object["age_seconds"] is NSNumber)
 
-            let missing = try PrescoreProcess.run(fixture.arguments("get", [fixture.job, "1001"]).removingDatabaseURL())
+            let missing = try PrescoreProcess.run(
+                fixture.arguments("get", [fixture.job, "1001"]).removingDatabaseURL())
             #expect(missing.status == 1)
             #expect(missing.standardError.contains("key 1001 has no score in the published run 1"))
 
@@ -46,7 +50,9 @@ import Testing
             #expect(run["rows_failed"] as? Int == 0)
             #expect(run["error"] is NSNull)
             #expect(run["scheduled_for"] is NSNull)
-            #expect((run["started_at"] as? String)?.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$"#, options: .regularExpression) != nil)
+            #expect(
+                (run["started_at"] as? String)?.range(
+                    of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$"#, options: .regularExpression) != nil)
             let hash = try fixture.database.execute(
                 "SELECT definition_hash, model_version FROM prescore.job_runs WHERE job = $1", [fixture.job])
             #expect(hash.rows.first?[0]?.count == 64)
@@ -63,7 +69,8 @@ import Testing
             // keep_runs 2: run 1 is gone, keys and all.
             #expect(try fixture.keys(ofRun: 1).isEmpty)
             #expect(try fixture.score(1_150)?.run == 3)
-            let rollback = try PrescoreProcess.run(fixture.arguments("rollback", [fixture.job]).removingDatabaseURL())
+            let rollback = try PrescoreProcess.run(
+                fixture.arguments("rollback", [fixture.job]).removingDatabaseURL())
             #expect(rollback.status == 0, "\(rollback.standardError)")
             #expect(rollback.standardOutput.contains("now serving run 2"))
             #expect(try fixture.score(1_050)?.run == 2)
@@ -161,7 +168,8 @@ import Testing
     @Test func postgresLostMidRun() throws {
         let result = try interruptedRun(pauseSeconds: 60, expectStatus: 1, recorded: "failed") { fixture, _ in
             try fixture.database.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'PgSleep'")
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'PgSleep'"
+            )
         }
         #expect(result.standardError.contains("run 2 failed"))
     }
@@ -169,7 +177,9 @@ import Testing
     @Test func redisLostMidRun() throws {
         let result = try interruptedRun(pauseSeconds: 1, expectStatus: 1, recorded: "failed") { fixture, _ in
             guard let list = try fixture.redis.command("CLIENT", "LIST").string,
-                let line = list.split(separator: "\n").first(where: { $0.contains("name=prescore:run:\(fixture.job) ") }),
+                let line = list.split(separator: "\n").first(where: {
+                    $0.contains("name=prescore:run:\(fixture.job) ")
+                }),
                 let id = line.split(separator: " ").first(where: { $0.hasPrefix("id=") })?.dropFirst(3)
             else {
                 Issue.record("the run's Redis connection is not in CLIENT LIST")
@@ -181,7 +191,8 @@ import Testing
     }
 
     @Test func sigtermCancelsTheRun() throws {
-        let result = try interruptedRun(pauseSeconds: 60, expectStatus: 130, recorded: "cancelled") { _, running in
+        let result = try interruptedRun(pauseSeconds: 60, expectStatus: 130, recorded: "cancelled") {
+            _, running in
             running.process.terminate()  // SIGTERM
         }
         #expect(result.standardError.contains("cancelled by SIGTERM"))
@@ -190,12 +201,16 @@ import Testing
     @Test func aRunThatRedisCannotHoldIsRefused() throws {
         let server = try RedisServerProcess(arguments: ["--maxmemory", "2mb"])
         defer { server.stop() }
-        try BatchRunFixture.with(source: "SELECT id AS key, id / 1000.0 AS x, 0 AS pause FROM big") { fixture in
+        try BatchRunFixture.with(source: "SELECT id AS key, id / 1000.0 AS x, 0 AS pause FROM big") {
+            fixture in
             try fixture.database.execute(
                 "CREATE TABLE big AS SELECT g AS id FROM generate_series(1, 200000) AS g; ANALYZE big")
             let result = try PrescoreProcess.run(
-                ["run", fixture.job, "--jobs-dir", fixture.folder.url.path, "--database-url", fixture.databaseURL,
-                 "--redis-url", server.url])
+                [
+                    "run", fixture.job, "--jobs-dir", fixture.folder.url.path, "--database-url",
+                    fixture.databaseURL,
+                    "--redis-url", server.url,
+                ])
             #expect(result.status == 1)
             #expect(result.standardError.contains("Redis cannot hold this run"))
             #expect(try fixture.recorded(1).status == "failed")

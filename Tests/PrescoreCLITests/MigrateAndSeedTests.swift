@@ -10,7 +10,9 @@ import Testing
             #expect(first.status == 0, "\(first.standardError)")
             #expect(first.standardOutput.contains("applied migration 1: job run history"))
             let second = try PrescoreProcess.run(["migrate"], environment: ["DATABASE_URL": url])
-            #expect(second.standardOutput.contains("schema prescore is up to date (version \(Migration.all.count))"))
+            #expect(
+                second.standardOutput.contains(
+                    "schema prescore is up to date (version \(Migration.all.count))"))
         }
     }
 

@@ -36,7 +36,9 @@ import Testing
 
     @Test func failuresAndCancelsWhileStreamingDiscard() {
         var failed = lifecycle()
-        #expect(failed.event(.failed("PostgreSQL went away")) == .discard(.failed, reason: "PostgreSQL went away"))
+        #expect(
+            failed.event(.failed("PostgreSQL went away")) == .discard(.failed, reason: "PostgreSQL went away")
+        )
         #expect(failed.event(.published) == .none)
         var cancelled = lifecycle()
         #expect(cancelled.event(.cancelRequested("SIGINT")) == .discard(.cancelled, reason: "SIGINT"))
@@ -49,7 +51,9 @@ import Testing
             tooFew.event(.sourceFinished(counts(99), publishedRows: nil))
                 == .discard(.failed, reason: "read 99 rows, fewer than guards.min_rows 100"))
         var dropped = lifecycle(maxDrop: 0.5)
-        guard case .discard(.failed, let reason) = dropped.event(.sourceFinished(counts(499), publishedRows: 1_000))
+        guard
+            case .discard(.failed, let reason) = dropped.event(
+                .sourceFinished(counts(499), publishedRows: 1_000))
         else {
             Issue.record("expected a discard")
             return
@@ -65,7 +69,9 @@ import Testing
         var within = lifecycle(maxFailed: 0.01)
         #expect(within.event(.sourceFinished(counts(1_000, failed: 10), publishedRows: nil)) == .publish)
         var past = lifecycle(maxFailed: 0.01)
-        guard case .discard(.failed, let reason) = past.event(.sourceFinished(counts(1_000, failed: 11), publishedRows: nil))
+        guard
+            case .discard(.failed, let reason) = past.event(
+                .sourceFinished(counts(1_000, failed: 11), publishedRows: nil))
         else {
             Issue.record("expected a discard")
             return
@@ -75,7 +81,9 @@ import Testing
 
     @Test func aDryRunReportsAndNeverPublishes() {
         var passing = lifecycle(dryRun: true)
-        #expect(passing.event(.sourceFinished(counts(10), publishedRows: 10)) == .reportDryRun(.succeeded, reason: nil))
+        #expect(
+            passing.event(.sourceFinished(counts(10), publishedRows: 10))
+                == .reportDryRun(.succeeded, reason: nil))
         var failing = lifecycle(minRows: 100, dryRun: true)
         #expect(
             failing.event(.sourceFinished(counts(10), publishedRows: nil))

@@ -39,7 +39,9 @@ import Testing
         let run = PublishedRun(runID: 9, buckets: 3, modelVersion: "v1", computedAt: 1_795_450_514, rows: 300)
         #expect(PublishedRun(fields: Dictionary(uniqueKeysWithValues: run.fields)) == run)
         #expect(PublishedRun(fields: ["run": "9"]) == nil)
-        #expect(PublishedRun(fields: Dictionary(uniqueKeysWithValues: run.fields).merging(["buckets": "0"]) { $1 }) == nil)
+        #expect(
+            PublishedRun(
+                fields: Dictionary(uniqueKeysWithValues: run.fields).merging(["buckets": "0"]) { $1 }) == nil)
     }
 
     @Test(arguments: [Int64.min, -1, 0, 7, 42, 1_000_000, Int64.max])

@@ -31,7 +31,7 @@ final class LoopbackHTTPServer: Sendable {
         Thread.detachNewThread { [self] in
             var silentClients: [Int32] = []
             defer {
-                silentClients.forEach { close($0) }
+                for client in silentClients { close(client) }
                 close(fd)
             }
             while true {

@@ -16,7 +16,8 @@ import Testing
 
     /// Registers run `id` with one bucket holding `key` → `score`, as the batch writer would.
     func write(_ id: Int64, key: String = "42", score: Float = 0.5, rows: Int = 1) throws -> PublishedRun {
-        let run = PublishedRun(runID: id, buckets: 1, modelVersion: "v\(id)", computedAt: 1_000 + id, rows: rows)
+        let run = PublishedRun(
+            runID: id, buckets: 1, modelVersion: "v\(id)", computedAt: 1_000 + id, rows: rows)
         try store.register(run, ttl: .seconds(600))
         var buffer = RESPCommandBuffer()
         buffer.beginCommand(argumentCount: 4)
@@ -32,7 +33,8 @@ import Testing
         var cursor = "0"
         var count = 0
         repeat {
-            let reply = try store.connection.command("SCAN", cursor, "MATCH", "\(store.layout.prefix):*", "COUNT", "1000")
+            let reply = try store.connection.command(
+                "SCAN", cursor, "MATCH", "\(store.layout.prefix):*", "COUNT", "1000")
             guard case .array(let parts) = reply, case .array(let keys) = parts[1] else { return -1 }
             count += keys.count
             cursor = parts[0].string ?? "0"

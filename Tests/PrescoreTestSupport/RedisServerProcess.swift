@@ -10,7 +10,8 @@ public final class RedisServerProcess: Sendable {
         let port = TestServers.closedPort()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
-        process.arguments = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"] + arguments
+        process.arguments =
+            ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"] + arguments
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         self.process = process

@@ -24,11 +24,7 @@ struct GetCommand: ParsableCommand {
     @OptionGroup var redis: RedisOptions
 
     func run() throws {
-        let catalog = try JobCatalog.load(directory: jobsDirectory.jobsDirectory)
-        let definition = try catalog.job(named: job, directory: jobsDirectory.jobsDirectory).definition
-        let store = ScoreStore(
-            connection: try redis.connect(),
-            layout: ScoreLayout(prefix: definition.output.prefix, job: definition.name))
+        let store = try redis.scoreStore(job: job, jobsDirectory: jobsDirectory.jobsDirectory)
         guard let (score, run) = try store.score(forKey: key) else {
             let published = try store.published()
             throw CLIError(

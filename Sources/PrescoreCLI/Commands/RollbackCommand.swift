@@ -22,11 +22,7 @@ struct RollbackCommand: ParsableCommand {
     @OptionGroup var redis: RedisOptions
 
     func run() throws {
-        let catalog = try JobCatalog.load(directory: jobsDirectory.jobsDirectory)
-        let definition = try catalog.job(named: job, directory: jobsDirectory.jobsDirectory).definition
-        let store = ScoreStore(
-            connection: try redis.connect(),
-            layout: ScoreLayout(prefix: definition.output.prefix, job: definition.name))
+        let store = try redis.scoreStore(job: job, jobsDirectory: jobsDirectory.jobsDirectory)
         let previous = try store.published()?.runID
         let now = try store.rollback(to: target)
         print(

@@ -45,15 +45,18 @@ struct RunsCommand: ParsableCommand {
             }
             print(
                 TextTable.render(
-                    header: ["JOB", "RUN", "TRIGGER", "STATUS", "STARTED", "FINISHED", "READ", "WRITTEN",
-                        "FAILED", "ERROR"],
+                    header: [
+                        "JOB", "RUN", "TRIGGER", "STATUS", "STARTED", "FINISHED", "READ", "WRITTEN",
+                        "FAILED", "ERROR",
+                    ],
                     rows: rows))
         }
     }
 
     static func json(_ run: RunRecord) -> String {
         JSONText.object([
-            ("job", .string(run.job)), ("run_id", .string(String(run.runID))), ("trigger", .string(run.trigger)),
+            ("job", .string(run.job)), ("run_id", .string(String(run.runID))),
+            ("trigger", .string(run.trigger)),
             ("scheduled_for", .string(run.scheduledFor)), ("started_at", .string(run.startedAt)),
             ("finished_at", .string(run.finishedAt)), ("status", .string(run.status)),
             ("rows_read", .number(run.counts.read)), ("rows_scored", .number(run.counts.scored)),

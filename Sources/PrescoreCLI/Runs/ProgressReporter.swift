@@ -31,6 +31,8 @@ struct ProgressReporter {
 
     /// Ends the rewritten line before the summary.
     func finish() {
-        if isTerminal && lastShown > -Double.infinity { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        if isTerminal && lastShown > -Double.infinity {
+            FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+        }
     }
 }

@@ -34,6 +34,7 @@ public struct PublishedRun: Sendable, Equatable {
             let computedAt = fields["computed_at"].flatMap({ Int64($0) }),
             let rows = fields["rows"].flatMap({ Int($0) })
         else { return nil }
-        self.init(runID: run, buckets: buckets, modelVersion: modelVersion, computedAt: computedAt, rows: rows)
+        self.init(
+            runID: run, buckets: buckets, modelVersion: modelVersion, computedAt: computedAt, rows: rows)
     }
 }

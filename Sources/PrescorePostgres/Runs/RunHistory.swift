@@ -26,7 +26,10 @@ public struct RunHistory: Sendable {
             [job, trigger.rawValue, unixSeconds.map(String.init), modelVersion, definition])
         guard let row = result.rows.first, let id = row[0].flatMap({ Int64($0) }),
             let started = row[1].flatMap({ Int64($0) })
-        else { throw PostgresError(.protocolViolation, "INSERT … RETURNING gave no row", server: connection.server) }
+        else {
+            throw PostgresError(
+                .protocolViolation, "INSERT … RETURNING gave no row", server: connection.server)
+        }
         return (id, started)
     }
 

@@ -231,7 +231,8 @@ public struct ScoreStore: Sendable {
         if case .error(let message) = reply {
             return RedisError(.commandFailed, message, server: connection.url.description)
         }
-        return RedisError(.commandFailed, "unexpected reply to \(command)", server: connection.url.description)
+        return RedisError(
+            .commandFailed, "unexpected reply to \(command)", server: connection.url.description)
     }
 
     private static func list(_ runs: [Int64]) -> String {
