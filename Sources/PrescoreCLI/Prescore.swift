@@ -16,7 +16,7 @@ public struct Prescore: ParsableCommand {
         version: version,
         subcommands: [
             CheckCommand.self, MigrateCommand.self, JobsCommand.self, RunCommand.self, RunsCommand.self,
-            GetCommand.self, RollbackCommand.self, ModelCommand.self, DemoCommand.self,
+            GetCommand.self, RollbackCommand.self, CronCommand.self, ModelCommand.self, DemoCommand.self,
         ])
 
     public init() {}

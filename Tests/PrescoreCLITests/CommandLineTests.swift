@@ -7,12 +7,36 @@ import Testing
         ["--help"], ["check", "--help"], ["migrate", "--help"], ["jobs", "--help"],
         ["jobs", "validate", "--help"],
         ["jobs", "list", "--help"], ["model", "predict", "--help"], ["demo", "seed", "--help"],
+        ["run", "--help"], ["runs", "--help"], ["get", "--help"], ["rollback", "--help"],
+        ["cron", "next", "--help"],
     ])
     func everyCommandHasHelp(arguments: [String]) throws {
         let result = try PrescoreProcess.run(arguments)
         #expect(result.status == 0)
         #expect(result.standardOutput.contains("USAGE: prescore"))
         #expect(result.standardOutput.contains("OVERVIEW:"))
+    }
+
+    @Test func cronNextPrintsFireTimesWithTheirOffset() throws {
+        let result = try PrescoreProcess.run([
+            "cron", "next", "30 2 * * *", "--timezone", "Europe/Berlin", "--from",
+            "2027-03-27T12:00:00+01:00",
+            "--count", "2",
+        ])
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.standardOutput == "2027-03-28T03:00:00+02:00\n2027-03-29T02:30:00+02:00\n")
+        let local = try PrescoreProcess.run([
+            "cron", "next", "@daily", "--timezone", "America/New_York", "--from", "2027-11-07T00:00",
+            "--count", "1",
+        ])
+        #expect(local.standardOutput == "2027-11-08T00:00:00-05:00\n")
+    }
+
+    @Test func cronNextRefusesAnInvalidExpression() throws {
+        let result = try PrescoreProcess.run(["cron", "next", "5 24 * * *"])
+        #expect(result.status != 0)
+        #expect(result.standardOutput.isEmpty)
+        #expect(result.standardError.contains("hour field '24'"))
     }
 
     @Test func printsItsVersion() throws {
