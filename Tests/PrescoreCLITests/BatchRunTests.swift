@@ -57,6 +57,14 @@ import Testing
                 "SELECT definition_hash, model_version FROM prescore.job_runs WHERE job = $1", [fixture.job])
             #expect(hash.rows.first?[0]?.count == 64)
             #expect(hash.rows.first?[1] == "v7")
+
+            let list = try PrescoreProcess.run(
+                fixture.arguments("jobs", ["list"]).removingOption("--redis-url"))
+            let line = try #require(list.standardOutput.split(separator: "\n").last)
+            #expect(line.contains("@daily"), "\(list.standardOutput)")
+            #expect(line.contains("T00:00:00+00:00"))  // the next fire time
+            #expect(line.contains(run["started_at"] as? String ?? "?"))
+            #expect(line.contains("succeeded"))
         }
     }
 
@@ -224,7 +232,7 @@ extension [String] {
 
     func removingRedisAndJobs() -> [String] { removingOption("--redis-url").removingOption("--jobs-dir") }
 
-    private func removingOption(_ name: String) -> [String] {
+    func removingOption(_ name: String) -> [String] {
         guard let index = firstIndex(of: name) else { return self }
         var copy = self
         copy.removeSubrange(index...(index + 1))

@@ -52,20 +52,37 @@ public struct RunHistory: Sendable {
 
     /// The most recent runs, newest first, of one job or of all.
     public func recent(job: String?, limit: Int) throws(PostgresError) -> [RunRecord] {
-        func utc(_ column: String) -> String {
-            "to_char(\(column) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-        }
-        let result = try connection.execute(
+        try records(
             """
-            SELECT job, run_id, trigger, \(utc("scheduled_for")), \(utc("started_at")),
-                   \(utc("finished_at")), status, rows_read, rows_scored, rows_written, rows_failed,
-                   model_version, cpu_seconds, error
-            FROM prescore.job_runs
+            SELECT \(Self.columns) FROM prescore.job_runs
             WHERE $1::text IS NULL OR job = $1
             ORDER BY started_at DESC, run_id DESC
             LIMIT $2
             """,
             [job, String(limit)])
+    }
+
+    /// The latest run of every job that has one, by job name.
+    public func latestByJob() throws(PostgresError) -> [String: RunRecord] {
+        let latest = try records(
+            """
+            SELECT DISTINCT ON (job) \(Self.columns) FROM prescore.job_runs
+            ORDER BY job, started_at DESC, run_id DESC
+            """, [])
+        return Dictionary(latest.map { ($0.job, $0) }) { first, _ in first }
+    }
+
+    private static func utc(_ column: String) -> String {
+        "to_char(\(column) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+    }
+
+    private static let columns = """
+        job, run_id, trigger, \(utc("scheduled_for")), \(utc("started_at")), \(utc("finished_at")), status,
+        rows_read, rows_scored, rows_written, rows_failed, model_version, cpu_seconds, error
+        """
+
+    private func records(_ sql: String, _ parameters: [String?]) throws(PostgresError) -> [RunRecord] {
+        let result = try connection.execute(sql, parameters)
         return result.rows.map { row in
             let number = { (index: Int) in row[index].flatMap { Int($0) } ?? 0 }
             return RunRecord(
