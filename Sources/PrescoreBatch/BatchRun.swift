@@ -202,14 +202,10 @@ public struct BatchRun: Sendable {
     func checkMemory(
         _ connection: RedisConnection, expectedRows: Int, keyKind: SourcePlan.KeyKind
     ) throws {
-        let info = try connection.command("INFO", "memory").string ?? ""
-        func value(_ name: String) -> Int? {
-            info.split(whereSeparator: \.isNewline).first { $0.hasPrefix(name + ":") }
-                .flatMap { Int($0.dropFirst(name.count + 1).trimmingCharacters(in: .whitespaces)) }
-        }
-        guard let maxMemory = value("maxmemory"), maxMemory > 0, let used = value("used_memory") else {
-            return
-        }
+        let memory = try connection.info("memory")
+        guard let maxMemory = memory["maxmemory"].flatMap({ Int($0) }), maxMemory > 0,
+            let used = memory["used_memory"].flatMap({ Int($0) })
+        else { return }
         let needed =
             expectedRows * (keyKind == .integer ? Self.bytesPerIntegerScore : Self.bytesPerTextScore)
         if used + needed > maxMemory {

@@ -124,25 +124,15 @@ struct BatchBenchmark: ParsableCommand {
 
     /// Removes the bench job's keys with DEL (not UNLINK), so memory is freed before measuring.
     private static func removeBenchKeys(_ redis: RedisConnection) throws {
-        var cursor = "0"
-        repeat {
-            guard
-                case .array(let parts) = try redis.command(
-                    "SCAN", cursor, "MATCH", "\(prefix):*", "COUNT", "10000"),
-                case .array(let keys) = parts[1]
-            else { throw ValidationError("unexpected SCAN reply") }
-            let names = keys.compactMap(\.string)
-            if !names.isEmpty { try redis.command((["DEL"] + names).map { Array($0.utf8) }) }
-            cursor = parts[0].string ?? "0"
-        } while cursor != "0"
+        try redis.scan(matching: "\(prefix):*", count: 10_000) { keys throws(RedisError) in
+            try redis.command((["DEL"] + keys).map { Array($0.utf8) })
+        }
     }
 
     private static func usedMemory(_ redis: RedisConnection) throws -> Int {
-        let info = try redis.command("INFO", "memory").string ?? ""
-        guard
-            let line = info.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("used_memory:") }),
-            let bytes = Int(line.dropFirst("used_memory:".count))
-        else { throw ValidationError("INFO memory has no used_memory") }
+        guard let bytes = try redis.info("memory")["used_memory"].flatMap({ Int($0) }) else {
+            throw ValidationError("INFO memory has no used_memory")
+        }
         return bytes
     }
 

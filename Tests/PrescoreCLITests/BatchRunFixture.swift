@@ -112,16 +112,7 @@ struct BatchRunFixture {
     func keys(ofRun runID: Int64) throws -> [String] {
         var found: [String] = []
         for pattern in ["\(prefix):\(job):s:\(runID):*", "\(prefix):\(job):run:\(runID)"] {
-            var cursor = "0"
-            repeat {
-                guard
-                    case .array(let parts) = try redis.command(
-                        "SCAN", cursor, "MATCH", pattern, "COUNT", "1000"),
-                    case .array(let keys) = parts[1]
-                else { return ["unexpected SCAN reply"] }
-                found += keys.compactMap(\.string)
-                cursor = parts[0].string ?? "0"
-            } while cursor != "0"
+            try redis.scan(matching: pattern) { found += $0 }
         }
         return found
     }

@@ -30,15 +30,8 @@ import Testing
     }
 
     func keyCount() throws -> Int {
-        var cursor = "0"
         var count = 0
-        repeat {
-            let reply = try store.connection.command(
-                "SCAN", cursor, "MATCH", "\(store.layout.prefix):*", "COUNT", "1000")
-            guard case .array(let parts) = reply, case .array(let keys) = parts[1] else { return -1 }
-            count += keys.count
-            cursor = parts[0].string ?? "0"
-        } while cursor != "0"
+        try store.connection.scan(matching: "\(store.layout.prefix):*") { count += $0.count }
         return count
     }
 

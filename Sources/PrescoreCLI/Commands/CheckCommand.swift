@@ -33,10 +33,7 @@ struct CheckCommand: ParsableCommand {
         }
         do {
             let connection = try redis.connect()
-            let info = try connection.command("INFO", "server").string ?? ""
-            let version =
-                info.split(whereSeparator: \.isNewline)
-                .first { $0.hasPrefix("redis_version:") }?.dropFirst("redis_version:".count) ?? "?"
+            let version = try connection.info("server")["redis_version"] ?? "?"
             var line = "ok    Redis \(connection.url): \(version)"
             // CONFIG may be forbidden to an ACL user on a managed Redis; that is not an error.
             if let settings = try? Self.settings(connection) {

@@ -55,14 +55,16 @@ public struct ScoreStore: Sendable {
             """
         let keys = [layout.pointerKey, layout.keptRunsKey, layout.runKey(run.runID)]
         let reply = try evaluate(script, keys: keys, arguments: run.fields.map(\.1))
-        guard let high = reply.integer else { throw unexpected(reply, "publish") }
+        guard let high = reply.integer else { throw connection.unexpectedReply(reply, to: "publish") }
         return high == 0 ? nil : high
     }
 
     /// Published runs kept for rollback, newest first.
     public func keptRuns() throws(RedisError) -> [Int64] {
         let reply = try connection.command("ZREVRANGE", layout.keptRunsKey, "0", "-1")
-        guard case .array(let members) = reply else { throw unexpected(reply, "ZREVRANGE") }
+        guard case .array(let members) = reply else {
+            throw connection.unexpectedReply(reply, to: "ZREVRANGE")
+        }
         return members.compactMap { $0.string.flatMap { Int64($0) } }
     }
 
@@ -87,7 +89,7 @@ public struct ScoreStore: Sendable {
             """
         let reply = try evaluate(
             script, keys: [layout.pointerKey, layout.keptRunsKey], arguments: [String(keepRuns)])
-        guard case .array(let members) = reply else { throw unexpected(reply, "trim") }
+        guard case .array(let members) = reply else { throw connection.unexpectedReply(reply, to: "trim") }
         let removed = members.compactMap { $0.string.flatMap { Int64($0) } }
         for runID in removed { try deleteRun(runID) }
         return removed
@@ -112,7 +114,7 @@ public struct ScoreStore: Sendable {
                 start = end
             }
         } else {
-            try scan(matching: layout.bucketKeyStem(run: runID) + "*") { keys throws(RedisError) in
+            try connection.scan(matching: layout.bucketKeyStem(run: runID) + "*") { keys throws(RedisError) in
                 try connection.command([Array("UNLINK".utf8)] + keys.map { Array($0.utf8) })
             }
         }
@@ -128,7 +130,7 @@ public struct ScoreStore: Sendable {
         guard let oldestKept = kept.min() else { return [] }
         var abandoned: [Int64] = []
         let prefix = layout.runKeyPattern.dropLast()  // without the trailing `*`
-        try scan(matching: layout.runKeyPattern) { keys in
+        try connection.scan(matching: layout.runKeyPattern) { keys in
             for key in keys {
                 if let runID = Int64(key.dropFirst(prefix.count)), runID < oldestKept, !kept.contains(runID) {
                     abandoned.append(runID)
@@ -185,7 +187,7 @@ public struct ScoreStore: Sendable {
 
     private func hash(_ key: String) throws(RedisError) -> [String: String]? {
         let reply = try connection.command("HGETALL", key)
-        guard case .array(let items) = reply else { throw unexpected(reply, "HGETALL") }
+        guard case .array(let items) = reply else { throw connection.unexpectedReply(reply, to: "HGETALL") }
         guard !items.isEmpty else { return nil }
         var fields: [String: String] = [:]
         for index in stride(from: 0, to: items.count - 1, by: 2) {
@@ -205,34 +207,10 @@ public struct ScoreStore: Sendable {
         return reply
     }
 
-    /// Calls `body` with each batch of keys SCAN finds for `pattern`, until the cursor comes back to 0.
-    private func scan(matching pattern: String, _ body: ([String]) throws(RedisError) -> Void)
-        throws(RedisError)
-    {
-        var cursor = "0"
-        repeat {
-            let reply = try connection.command("SCAN", cursor, "MATCH", pattern, "COUNT", "1000")
-            guard case .array(let parts) = reply, parts.count == 2, let next = parts[0].string,
-                case .array(let keys) = parts[1]
-            else { throw unexpected(reply, "SCAN") }
-            let names = keys.compactMap(\.string)
-            if !names.isEmpty { try body(names) }
-            cursor = next
-        } while cursor != "0"
-    }
-
     private func check(_ errors: [(index: Int, message: String)]) throws(RedisError) {
         if let first = errors.first {
             throw RedisError(.commandFailed, first.message, server: connection.url.description)
         }
-    }
-
-    private func unexpected(_ reply: RedisReply, _ command: String) -> RedisError {
-        if case .error(let message) = reply {
-            return RedisError(.commandFailed, message, server: connection.url.description)
-        }
-        return RedisError(
-            .commandFailed, "unexpected reply to \(command)", server: connection.url.description)
     }
 
     private static func list(_ runs: [Int64]) -> String {
