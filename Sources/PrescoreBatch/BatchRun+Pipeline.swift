@@ -7,7 +7,7 @@ extension BatchRun {
     /// Reads, scores and writes every row; returns the counts once all three stages have finished.
     func stream(
         plan: SourcePlan, source: PostgresConnection, redis: RedisConnection?, runID: Int64, buckets: Int,
-        expectedRows: Int, cancellation: CancellationFlag, progress: (RunCounts) -> Void,
+        cancellation: CancellationFlag, progress: (RunCounts) -> Void,
         log: (String) -> Void
     ) throws -> (counts: RunCounts, largestBucket: Int) {
         let state = StageState()

@@ -115,12 +115,12 @@ public struct BatchRun: Sendable {
             }
             let streamed = try stream(
                 plan: plan, source: source, redis: options.dryRun ? nil : redis, runID: runID ?? 0,
-                buckets: buckets, expectedRows: expectedRows, cancellation: cancellation,
+                buckets: buckets, cancellation: cancellation,
                 progress: { counts in
                     progress(
                         BatchProgress(
                             counts: counts, expectedRows: expectedRows,
-                            elapsedSeconds: (clock.now - started).seconds))
+                            elapsedSeconds: (clock.now - started).totalSeconds))
                 }, log: log)
             counts = streamed.counts
             largestBucket = streamed.largestBucket
@@ -190,7 +190,7 @@ public struct BatchRun: Sendable {
         }
         return BatchReport(
             job: job.name, runID: runID, status: status, counts: counts, reason: reason,
-            seconds: (clock.now - started).seconds, cpuSeconds: cpuSeconds, buckets: buckets,
+            seconds: (clock.now - started).totalSeconds, cpuSeconds: cpuSeconds, buckets: buckets,
             largestBucket: largestBucket, removedRuns: removed, cleanupProblem: cleanupProblem,
             dryRun: options.dryRun)
     }
@@ -260,13 +260,6 @@ public struct BatchRun: Sendable {
 
     static func megabytes(_ bytes: Int) -> String {
         String(format: "%.1f MB", Double(bytes) / 1_000_000)
-    }
-}
-
-extension Duration {
-    var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PrescoreCore
 import PrescoreRedis
 
 /// A whole batch run (`prescore run`, release build) over the demo data, against the two physical
@@ -32,7 +33,7 @@ struct BatchBenchmark: ParsableCommand {
         let before = try Self.usedMemory(redis)
         let start = ContinuousClock.now
         let summary = try BenchSupport.run(prescore, ["run", Self.job, "--jobs-dir", jobsDirectory])
-        let seconds = Self.seconds(ContinuousClock.now - start)
+        let seconds = (ContinuousClock.now - start).totalSeconds
         let after = try Self.usedMemory(redis)
         var usage = rusage()
         getrusage(RUSAGE_CHILDREN.rawValue, &usage)
@@ -134,9 +135,5 @@ struct BatchBenchmark: ParsableCommand {
             throw ValidationError("INFO memory has no used_memory")
         }
         return bytes
-    }
-
-    private static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PrescoreCore
 
 /// What every benchmark needs: the server it reads, a timer, and external commands (psql, Python).
 enum BenchSupport {
@@ -15,9 +16,7 @@ enum BenchSupport {
         for _ in 0..<repetitions {
             let start = ContinuousClock.now
             try body()
-            let elapsed = ContinuousClock.now - start
-            best = min(
-                best, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            best = min(best, (ContinuousClock.now - start).totalSeconds)
         }
         return best
     }
