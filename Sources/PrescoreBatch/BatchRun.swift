@@ -200,7 +200,7 @@ public struct BatchRun: Sendable {
     /// Refuses a run that Redis' `maxmemory` cannot hold beside what it already holds (the kept
     /// runs included). Without `maxmemory` Redis takes what the machine has, and the check is skipped.
     func checkMemory(
-        _ connection: RedisConnection, expectedRows: Int, keyKind: SourcePlan.KeyKind
+        _ connection: RedisConnection, expectedRows: Int, keyKind: SourceColumns.KeyKind
     ) throws {
         let memory = try connection.info("memory")
         guard let maxMemory = memory["maxmemory"].flatMap({ Int($0) }), maxMemory > 0,

@@ -1,3 +1,4 @@
+import PrescoreBatch
 import PrescoreCore
 import PrescorePostgres
 
@@ -52,35 +53,12 @@ enum JobQueryChecker {
                     ? "the query takes \(described.parameterCount) parameters; it must take none"
                     : "the query takes \(described.parameterCount) parameters; it must take one, $1, the key")
         }
-        let keys = described.columns.filter { $0.name == "key" }
-        if keys.count != 1 {
-            problem(
-                keys.isEmpty
-                    ? "the query has no column named key (the entity key): add e.g. user_id AS key"
-                    : "the query has \(keys.count) columns named key")
-        } else if ![.integer, .text].contains(keys[0].kind) {
-            problem("the key column must be an integer or text type")
+        let checked = SourceColumns(columns: described.columns, scorer: job.scorer)
+        for found in checked.problems { problem(found.message, found.code) }
+        if checked.binding?.isPositional == true {
+            report.notes.append(
+                "\(job.definition.name): the model has no feature names, so \(field) binds by "
+                    + "position: its columns after key, in order")
         }
-        let features = described.columns.filter { $0.name != "key" }
-        let nonNumeric = features.filter {
-            ![.integer, .floatingPoint, .numeric, .boolean].contains($0.kind)
-        }
-        if !nonNumeric.isEmpty {
-            problem(
-                "features must be numeric (integer, real, double precision, numeric or boolean): "
-                    + nonNumeric.map(\.name).joined(separator: ", ") + " is not")
-        }
-        do {
-            let binding = try FeatureBinding(
-                columns: features.map(\.name), featureNames: job.scorer.featureNames,
-                featureCount: job.scorer.featureCount)
-            if binding.isPositional {
-                report.notes.append(
-                    "\(job.definition.name): the model has no feature names, so \(field) binds by "
-                        + "position: its columns after key, in order")
-            }
-        } catch let error as CoreError {
-            problem(error.message, .featureMismatch)
-        } catch {}
     }
 }
