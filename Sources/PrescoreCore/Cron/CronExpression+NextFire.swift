@@ -34,8 +34,8 @@ extension CronExpression {
             // Local time, in seconds since 1970-01-01T00:00 local, three hours before `after`: no
             // earlier local time can map to an instant after it (DST moves clocks by two hours at
             // most), so the walk starts there.
-            let startLocal =
-                Int64(after.rounded(.down)) + Int64(zone.offset(at: Int64(after.rounded(.down)))) - 3 * 3_600
+            let afterSecond = Int64(after.rounded(.down))
+            let startLocal = afterSecond + Int64(zone.offset(at: afterSecond)) - 3 * 3_600
             var day = Self.floorDivide(startLocal, 86_400)
             // The earliest second pass of a repeated hour seen so far (wildcard schedules only).
             var secondPass: Int64?

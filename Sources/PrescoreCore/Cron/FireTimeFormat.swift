@@ -8,8 +8,9 @@ public enum FireTimeFormat {
         let instant = Int64(date.timeIntervalSince1970.rounded(.down))
         let offset = timeZone.secondsFromGMT(for: date)
         let local = instant + Int64(offset)
-        let civil = CivilDate(daysSinceEpoch: CronExpression.floorDivide(local, 86_400))
-        let seconds = local - CronExpression.floorDivide(local, 86_400) * 86_400
+        let day = CronExpression.floorDivide(local, 86_400)
+        let civil = CivilDate(daysSinceEpoch: day)
+        let seconds = local - day * 86_400
         func two(_ value: some BinaryInteger) -> String { value < 10 ? "0\(value)" : "\(value)" }
         let sign = offset < 0 ? "-" : "+"
         let magnitude = abs(offset)
