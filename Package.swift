@@ -19,6 +19,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // C libraries from Debian, found through pkg-config. Each shim.h is the only C the project has.
@@ -50,13 +55,36 @@ let package = Package(
             name: "PrescoreBatch", dependencies: ["PrescoreCore", "PrescorePostgres", "PrescoreRedis"],
             swiftSettings: strictSettings),
 
+        // The scheduler daemon: slots, leases and attempts in PostgreSQL, runs on threads of their own.
+        .target(
+            name: "PrescoreScheduler",
+            dependencies: [
+                "PrescoreCore", "PrescorePostgres", "PrescoreBatch", "PrescoreHTTPClient",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strictSettings),
+
+        // HTTP served: the operations endpoints (health, readiness, Prometheus metrics).
+        .target(
+            name: "PrescoreServer",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: strictSettings),
+
         // The commands: wiring of configuration, files and adapters. The executable only calls it.
         .target(
             name: "PrescoreCLI",
             dependencies: [
-                "PrescoreCore", "PrescorePostgres", "PrescoreRedis", "PrescoreBatch",
+                "PrescoreCore", "PrescorePostgres", "PrescoreRedis", "PrescoreBatch", "PrescoreScheduler",
+                "PrescoreServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "CSV", package: "CSV.swift"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),
         .executableTarget(

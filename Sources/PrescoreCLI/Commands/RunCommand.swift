@@ -55,7 +55,7 @@ struct RunCommand: ParsableCommand {
         switch report.status {
         case .succeeded: return
         case .cancelled: throw ExitCode(130)
-        case .failed, .running: throw ExitCode.failure
+        default: throw ExitCode.failure
         }
     }
 

@@ -16,6 +16,8 @@ public struct JobDefinition: Sendable {
     /// The share of rows read that may fail to score (a NaN or infinite result, a NULL key) before
     /// the run fails instead of publishing: the job's error budget. Default 0.001.
     public var maxFailedFraction: Double
+    /// How the scheduler runs the job: catch-up, overlap, retries, pause, alerts and history.
+    public var scheduling: Scheduling
     /// The file the job came from, for messages.
     public var file: String
     /// Where fields whose problems can only be found later (a missing model file, a query PostgreSQL

@@ -9,7 +9,8 @@ import Yams
 public enum JobFileParser {
     public static let topLevelKeys = [
         "name", "schedule", "timezone", "model", "source", "realtime", "output", "guards",
-        "max_failed_fraction",
+        "max_failed_fraction", "starting_deadline", "concurrency", "retries", "suspend", "alerts",
+        "history",
     ]
     static let modelKeys = ["kind", "path", "version", "intercept", "weights", "link"]
 
@@ -126,14 +127,69 @@ public enum JobFileParser {
             fraction("max_failed_fraction", in: top, problems: &problems)
             ?? JobDefinition.defaultMaxFailedFraction
 
+        let scheduling = parseScheduling(top, problems: &problems)
+
         guard problems.isEmpty, let name, let schedule, let model, let sourceQuery else {
             return Outcome(problems: problems)
         }
         let job = JobDefinition(
             name: name, schedule: schedule, timezone: timezone, model: model, sourceQuery: sourceQuery,
             realtime: realtime, output: output, guards: guards, maxFailedFraction: maxFailedFraction,
-            file: file, locations: locations)
+            scheduling: scheduling, file: file, locations: locations)
         return Outcome(job: job, problems: [])
+    }
+
+    /// The scheduler's keys, each with its default when absent.
+    private static func parseScheduling(_ top: YAMLMapping, problems: inout [CoreError])
+        -> JobDefinition.Scheduling
+    {
+        var scheduling = JobDefinition.Scheduling.default
+        if let deadline = top.duration("starting_deadline", problems: &problems) {
+            if deadline < .seconds(1) {
+                problems.append(top.problem("starting_deadline", "starting_deadline must be at least 1s"))
+            }
+            scheduling.startingDeadline = deadline
+        }
+        if let text = top.string("concurrency", required: false, problems: &problems) {
+            if let concurrency = JobDefinition.Concurrency(rawValue: text) {
+                scheduling.concurrency = concurrency
+            } else {
+                problems.append(
+                    top.problem("concurrency", "unknown concurrency '\(text)'; use forbid, replace or allow"))
+            }
+        }
+        if let section = top.mapping("retries", required: false, problems: &problems) {
+            section.checkKeys(known: ["max", "backoff"], problems: &problems)
+            if let max = section.integer("max", problems: &problems) {
+                if max < 0 { problems.append(section.problem("max", "max must be 0 or more")) }
+                scheduling.retries.max = max
+            }
+            if let backoff = section.duration("backoff", problems: &problems) {
+                if backoff < .seconds(1) {
+                    problems.append(section.problem("backoff", "backoff must be at least 1s"))
+                }
+                scheduling.retries.backoff = backoff
+            }
+        }
+        scheduling.suspend = top.boolean("suspend", problems: &problems) ?? false
+        if let section = top.mapping("alerts", required: false, problems: &problems) {
+            section.checkKeys(known: ["webhook_url"], problems: &problems)
+            if let url = section.string("webhook_url", required: false, problems: &problems) {
+                let lowered = url.lowercased()
+                if !(lowered.hasPrefix("http://") || lowered.hasPrefix("https://")) || url.count < 10 {
+                    problems.append(
+                        section.problem("webhook_url", "webhook_url must be an http:// or https:// URL"))
+                }
+                scheduling.webhookURL = url
+            }
+        }
+        if let history = top.duration("history", problems: &problems) {
+            if history < .seconds(3_600) {
+                problems.append(top.problem("history", "history must be at least 1h"))
+            }
+            scheduling.history = history
+        }
+        return scheduling
     }
 
     /// The `model:` block of a YAML file (a job file, or a file holding only that block); other

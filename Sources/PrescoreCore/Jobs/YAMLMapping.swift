@@ -81,6 +81,15 @@ struct YAMLMapping {
         return integer
     }
 
+    func boolean(_ key: String, problems: inout [CoreError]) -> Bool? {
+        guard let value = value(key) else { return nil }
+        guard let boolean = value.bool else {
+            problems.append(problem(key, "expected true or false"))
+            return nil
+        }
+        return boolean
+    }
+
     func number(_ key: String, required: Bool, problems: inout [CoreError]) -> Double? {
         guard let value = value(key) else {
             if required { problems.append(problem(key, "'\(fieldPath(key))' is required")) }

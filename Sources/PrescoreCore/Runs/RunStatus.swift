@@ -1,6 +1,18 @@
 /// A run's status as `prescore.job_runs` records it.
-public enum RunStatus: String, Sendable, Equatable {
-    case running, succeeded, failed, cancelled
+public enum RunStatus: String, Sendable, Equatable, CaseIterable {
+    /// Recorded (a manual trigger, a due slot) and not yet claimed by a scheduler.
+    case queued
+    case running
+    /// An attempt failed; the next one waits for its backoff.
+    case retrying
+    case succeeded, failed, cancelled
+    /// A slot that came due while no scheduler ran and was past `starting_deadline` when one did.
+    case missed
+    /// A slot that came due while an earlier run went on, under `concurrency: forbid`.
+    case skipped
+
+    /// Whether the run can still change: it holds the job under `concurrency: forbid`.
+    public var isOpen: Bool { self == .queued || self == .running || self == .retrying }
 }
 
 /// How many rows a run has handled, stage by stage.
