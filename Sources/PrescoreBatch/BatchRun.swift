@@ -20,10 +20,27 @@ public struct BatchRun: Sendable {
         /// Rows per batch: big enough that a bucket gets several fields per HSET, small enough to
         /// keep memory low (a batch of 16 features is about 4 MB).
         public var batchSize: Int
+        /// Set when a scheduler runs this as an attempt of a run it claimed: the run row exists
+        /// and the scheduler records the outcome; the attempt writes and publishes under its
+        /// fencing token, behind the run's fence.
+        public var attempt: Attempt?
 
-        public init(dryRun: Bool = false, batchSize: Int = 65_536) {
+        public init(dryRun: Bool = false, batchSize: Int = 65_536, attempt: Attempt? = nil) {
             self.dryRun = dryRun
             self.batchSize = batchSize
+            self.attempt = attempt
+        }
+    }
+
+    /// One attempt of a scheduled run: `runID` is the run (`prescore.job_runs`), `token` the
+    /// attempt's fencing token, which is also its run id in Redis.
+    public struct Attempt: Sendable, Equatable {
+        public var runID: Int64
+        public var token: Int64
+
+        public init(runID: Int64, token: Int64) {
+            self.runID = runID
+            self.token = token
         }
     }
 
@@ -89,7 +106,9 @@ public struct BatchRun: Sendable {
         var runID: Int64?
         var history: RunHistory?
         var computedAt = Int64(Date().timeIntervalSince1970)
-        if !options.dryRun {
+        if let attempt = options.attempt {
+            runID = attempt.token
+        } else if !options.dryRun {
             let bookkeeping = try PostgresConnection(url: databaseURL, applicationName: applicationName)
             history = RunHistory(connection: bookkeeping)
             let record = try history!.start(
@@ -107,6 +126,9 @@ public struct BatchRun: Sendable {
         do {
             if let store, let runID {
                 try checkMemory(store.connection, expectedRows: expectedRows, keyKind: plan.keyKind)
+                if let attempt = options.attempt {
+                    try store.raiseFence(runID: attempt.runID, token: attempt.token, ttl: job.output.ttl)
+                }
                 try store.register(
                     PublishedRun(
                         runID: runID, buckets: buckets, modelVersion: modelVersion, computedAt: computedAt,
@@ -140,8 +162,12 @@ public struct BatchRun: Sendable {
                 let run = PublishedRun(
                     runID: runID, buckets: buckets, modelVersion: modelVersion, computedAt: computedAt,
                     rows: counts.written)
-                let newer = try withStore(store!) { try $0.publish(run) }
-                action = lifecycle.event(newer.map { .publishRefused(newerRun: $0) } ?? .published)
+                let refusal = try withStore(store!) { try $0.publish(run, fence: options.attempt?.runID) }
+                switch refusal {
+                case nil: action = lifecycle.event(.published)
+                case .newerRun(let newer): action = lifecycle.event(.publishRefused(newerRun: newer))
+                case .fenced(let token): action = lifecycle.event(.publishFenced(byAttempt: token))
+                }
             } catch {
                 action = lifecycle.event(.failed(Self.reason(error)))
             }

@@ -29,6 +29,22 @@ import Testing
         return run
     }
 
+    @Test func aStaleAttemptCannotPublishOnceItsSuccessorRaisedTheFence() throws {
+        // Scheduled run 10: attempt 1 writes as 10, its scheduler loses the lease, attempt 2 takes
+        // over as token 11. Whichever finishes first, only attempt 2 may publish.
+        try store.raiseFence(runID: 10, token: 10, ttl: .seconds(60))
+        let first = try write(10, score: 0.1)
+        try store.raiseFence(runID: 10, token: 11, ttl: .seconds(60))
+        try store.raiseFence(runID: 10, token: 10, ttl: .seconds(60))  // a late raise never lowers it
+        let second = try write(11, score: 0.2)
+        #expect(try store.publish(first, fence: 10) == .fenced(byAttempt: 11))
+        #expect(try store.published() == nil)
+        #expect(try store.publish(second, fence: 10) == nil)
+        #expect(try store.published()?.runID == 11)
+        #expect(try store.connection.command("EXISTS", store.layout.fenceKey(10)).integer == 0)
+        #expect(try store.publish(first, fence: 10) == .newerRun(11))
+    }
+
     func keyCount() throws -> Int {
         var count = 0
         try store.connection.scan(matching: "\(store.layout.prefix):*") { count += $0.count }
@@ -41,8 +57,8 @@ import Testing
         let second = try write(2, score: 0.25)
         #expect(try store.publish(second) == nil)
         let stale = try write(1, score: 0.75)
-        #expect(try store.publish(stale) == 2)  // older than the published run: refused
-        #expect(try store.publish(second) == 2)  // and no run publishes twice
+        #expect(try store.publish(stale) == .newerRun(2))  // older than the published run: refused
+        #expect(try store.publish(second) == .newerRun(2))  // and no run publishes twice
         let read = try #require(try store.score(forKey: "42"))
         #expect(read.score == 0.25)
         #expect(read.run == second)
@@ -63,7 +79,7 @@ import Testing
         let back = try store.rollback()
         #expect(back.runID == 1)
         #expect(try store.score(forKey: "42")?.score == 0.1)
-        #expect(try store.publish(write(2, score: 0.3)) == 2)  // `high` survived the rollback
+        #expect(try store.publish(write(2, score: 0.3)) == .newerRun(2))  // `high` survived the rollback
         #expect(throws: RedisError.self) { try store.rollback(to: 7) }
         #expect(try store.rollback(to: 2).runID == 2)
         // Trimming never removes the published run, even when it is not the newest.

@@ -20,6 +20,8 @@ public struct RunLifecycle: Sendable {
         case sourceFinished(RunCounts, publishedRows: Int?)
         /// The compare-and-set publish found a run at least as new already published.
         case publishRefused(newerRun: Int64)
+        /// A newer attempt of the same run holds its fence: this attempt's scheduler lost the lease.
+        case publishFenced(byAttempt: Int64)
         case published
     }
 
@@ -64,6 +66,11 @@ public struct RunLifecycle: Sendable {
             return finish(
                 .failed,
                 "run \(newer) is already published and newer: an older run never replaces it")
+        case (.publishing, .publishFenced(let token)):
+            return finish(
+                .failed,
+                "attempt \(token) of this run took it over (this attempt's lease had expired): "
+                    + "a stale attempt never publishes")
         case (.publishing, .failed(let reason)):
             return finish(.failed, "publishing failed: \(reason)")
         case (.publishing, .published):

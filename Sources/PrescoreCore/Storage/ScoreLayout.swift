@@ -12,6 +12,8 @@
 /// - `PREFIX:JOB:runs`: sorted set of the published runs kept for rollback, scored by run id.
 /// - `PREFIX:JOB:run:RUN`: hash, the facts of one run (same fields as `current`), written before
 ///   its first score so that its keys can always be found and removed.
+/// - `PREFIX:JOB:fence:RUN`: string, the fencing token of the newest attempt of scheduled run RUN
+///   (which writes under that token as its run id); an attempt with another token cannot publish.
 /// - `PREFIX:JOB:s:RUN:BUCKET`: hash, field = entity key as text, value = score as float32.
 public struct ScoreLayout: Sendable, Equatable {
     public let prefix: String
@@ -29,6 +31,7 @@ public struct ScoreLayout: Sendable, Equatable {
     public var pointerKey: String { "\(prefix):\(job):current" }
     public var keptRunsKey: String { "\(prefix):\(job):runs" }
     public func runKey(_ run: Int64) -> String { "\(prefix):\(job):run:\(run)" }
+    public func fenceKey(_ run: Int64) -> String { "\(prefix):\(job):fence:\(run)" }
     /// A SCAN pattern that finds every run's facts key of this job.
     public var runKeyPattern: String { "\(prefix):\(job):run:*" }
     public func bucketKey(run: Int64, bucket: Int) -> String { "\(bucketKeyStem(run: run))\(bucket)" }

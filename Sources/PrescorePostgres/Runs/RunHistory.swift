@@ -1,3 +1,4 @@
+import Foundation
 import PrescoreCore
 
 /// The run history, `prescore.job_runs`: a row when a run starts, updated when it ends.
@@ -17,13 +18,26 @@ public struct RunHistory: Sendable {
     ) throws(PostgresError) -> (runID: Int64, startedAt: Int64) {
         let result = try connection.execute(
             """
-            INSERT INTO prescore.job_runs
-                (job, run_id, trigger, scheduled_for, status, model_version, definition_hash)
-            VALUES ($1, nextval('prescore.run_ids'), $2, to_timestamp($3::bigint), 'running', $4,
-                    encode(sha256(convert_to($5, 'UTF8')), 'hex'))
-            RETURNING run_id, extract(epoch FROM started_at)::bigint
+            WITH id AS (SELECT nextval('prescore.run_ids') AS run_id),
+            run AS (
+                INSERT INTO prescore.job_runs
+                    (job, run_id, trigger, scheduled_for, status, model_version, definition_hash, attempts,
+                     lease_token)
+                SELECT $1, run_id, $2, to_timestamp($3::bigint), 'running', $4,
+                       encode(sha256(convert_to($5, 'UTF8')), 'hex'), 1, run_id
+                FROM id
+                RETURNING job, run_id, started_at
+            ),
+            attempt AS (
+                INSERT INTO prescore.job_run_attempts (job, run_id, attempt, token, instance, started_at, status)
+                SELECT job, run_id, 1, run_id, $6, started_at, 'running' FROM run
+            )
+            SELECT run_id, extract(epoch FROM started_at)::bigint FROM run
             """,
-            [job, trigger.rawValue, unixSeconds.map(String.init), modelVersion, definition])
+            [
+                job, trigger.rawValue, unixSeconds.map(String.init), modelVersion, definition,
+                RunHistory.instanceName(role: "prescore run"),
+            ])
         guard let row = result.rows.first, let id = row[0].flatMap({ Int64($0) }),
             let started = row[1].flatMap({ Int64($0) })
         else {
@@ -39,15 +53,24 @@ public struct RunHistory: Sendable {
     ) throws(PostgresError) {
         try connection.execute(
             """
-            UPDATE prescore.job_runs
-            SET status = $3, finished_at = now(), rows_read = $4, rows_scored = $5, rows_written = $6,
-                rows_failed = $7, cpu_seconds = $8, error = $9
-            WHERE job = $1 AND run_id = $2
+            WITH run AS (
+                UPDATE prescore.job_runs
+                SET status = $3, finished_at = now(), rows_read = $4, rows_scored = $5, rows_written = $6,
+                    rows_failed = $7, cpu_seconds = $8, error = $9
+                WHERE job = $1 AND run_id = $2
+            )
+            UPDATE prescore.job_run_attempts SET status = $3, finished_at = now(), error = $9
+            WHERE job = $1 AND run_id = $2 AND attempt = 1
             """,
             [
                 job, String(runID), status.rawValue, String(counts.read), String(counts.scored),
                 String(counts.written), String(counts.failed), String(cpuSeconds), error,
             ])
+    }
+
+    /// `ROLE@HOST:PID`: who ran an attempt, as the attempts table and `CLIENT LIST` show it.
+    public static func instanceName(role: String) -> String {
+        "\(role)@\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"
     }
 
     /// The most recent runs, newest first, of one job or of all.

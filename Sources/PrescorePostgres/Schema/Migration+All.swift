@@ -34,5 +34,48 @@ extension Migration {
                 CREATE SEQUENCE prescore.run_ids AS bigint;
                 CREATE INDEX job_runs_job_started_at ON prescore.job_runs (job, started_at DESC);
                 """),
+            Migration(
+            version: 3, name: "scheduler: slots, leases and attempts",
+            sql: """
+                -- A run is one slot (job, scheduled_for) or one manual trigger; its attempts are rows
+                -- of their own. The lease columns say which scheduler instance holds the run, until
+                -- when, under which fencing token (the Redis run id of the current attempt).
+                ALTER TABLE prescore.job_runs DROP CONSTRAINT job_runs_status_check;
+                ALTER TABLE prescore.job_runs ADD CONSTRAINT job_runs_status_check CHECK (status IN
+                    ('queued', 'running', 'retrying', 'succeeded', 'failed', 'cancelled', 'missed',
+                     'skipped'));
+                ALTER TABLE prescore.job_runs
+                    ADD COLUMN attempts         integer NOT NULL DEFAULT 0,
+                    ADD COLUMN not_before       timestamptz,
+                    ADD COLUMN lease_owner      text,
+                    ADD COLUMN lease_token      bigint,
+                    ADD COLUMN lease_expires_at timestamptz,
+                    ADD COLUMN cancel_requested text;
+                UPDATE prescore.job_runs SET attempts = 1, lease_token = run_id;
+                -- Once per slot: every instance computes the same scheduled_for, one INSERT wins.
+                CREATE UNIQUE INDEX job_runs_slot ON prescore.job_runs (job, scheduled_for)
+                    WHERE trigger IN ('schedule', 'catch-up');
+                CREATE INDEX job_runs_open ON prescore.job_runs (job)
+                    WHERE status IN ('queued', 'running', 'retrying');
+                CREATE TABLE prescore.job_run_attempts (
+                    job         text        NOT NULL,
+                    run_id      bigint      NOT NULL,
+                    attempt     integer     NOT NULL,
+                    token       bigint      NOT NULL UNIQUE,
+                    instance    text        NOT NULL,
+                    started_at  timestamptz NOT NULL,
+                    finished_at timestamptz,
+                    status      text        NOT NULL
+                                CHECK (status IN ('running', 'succeeded', 'failed', 'cancelled', 'abandoned')),
+                    error       text,
+                    PRIMARY KEY (job, run_id, attempt),
+                    FOREIGN KEY (job, run_id) REFERENCES prescore.job_runs ON DELETE CASCADE
+                );
+                INSERT INTO prescore.job_run_attempts
+                    (job, run_id, attempt, token, instance, started_at, finished_at, status, error)
+                SELECT job, run_id, 1, run_id, 'prescore run', started_at, finished_at,
+                       CASE WHEN status = 'running' THEN 'abandoned' ELSE status END, error
+                FROM prescore.job_runs;
+                """),
     ]
 }

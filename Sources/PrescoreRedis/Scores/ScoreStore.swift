@@ -37,26 +37,57 @@ public struct ScoreStore: Sendable {
         try check(connection.pipeline(buffer))
     }
 
+    /// Why a publish was refused.
+    public enum Refusal: Sendable, Equatable {
+        /// A run with an id at least as high was published: the id.
+        case newerRun(Int64)
+        /// A newer attempt of the same scheduled run holds the fence: its token.
+        case fenced(byAttempt: Int64)
+    }
+
+    /// Raises the fence of scheduled run `runID` to `token` (never lowers it), before the attempt
+    /// with that token writes anything: from then on an older attempt of the run, whose scheduler
+    /// lost the lease without knowing, cannot publish.
+    public func raiseFence(runID: Int64, token: Int64, ttl: Duration) throws(RedisError) {
+        let script = """
+            local fence = tonumber(redis.call('GET', KEYS[1]) or '0')
+            if tonumber(ARGV[1]) > fence then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) end
+            return 0
+            """
+        _ = try evaluate(
+            script, keys: [layout.fenceKey(runID)], arguments: [String(token), String(ttl.components.seconds)])
+    }
+
     /// Switches the pointer to `run` when no run with an id as high has been published: the
     /// compare-and-set that keeps a slow or stale run from replacing a newer one. Returns nil when
-    /// published, else the id of the newer run that blocked it.
+    /// published, else why not.
     ///
     /// The comparison is against `high`, the highest run id ever published, not the pointer's
     /// current run: after a rollback, a run older than the rolled-back one still cannot publish.
-    public func publish(_ run: PublishedRun) throws(RedisError) -> Int64? {
+    /// With `fence` (the scheduled run this attempt belongs to), the run's fence must also hold
+    /// this attempt's token; once published the fence is dropped, since `high` then refuses every
+    /// older attempt anyway.
+    public func publish(_ run: PublishedRun, fence: Int64? = nil) throws(RedisError) -> Refusal? {
         let script = """
             local high = tonumber(redis.call('HGET', KEYS[1], 'high') or '0')
             if tonumber(ARGV[1]) <= high then return high end
+            if KEYS[4] ~= '' then
+                local fence = redis.call('GET', KEYS[4])
+                if fence and tonumber(fence) ~= tonumber(ARGV[1]) then return -tonumber(fence) end
+                redis.call('DEL', KEYS[4])
+            end
             redis.call('HSET', KEYS[3], 'rows', ARGV[5])
             redis.call('HSET', KEYS[1], 'run', ARGV[1], 'buckets', ARGV[2], 'model_version', ARGV[3],
                 'computed_at', ARGV[4], 'rows', ARGV[5], 'high', ARGV[1])
             redis.call('ZADD', KEYS[2], ARGV[1], ARGV[1])
             return 0
             """
-        let keys = [layout.pointerKey, layout.keptRunsKey, layout.runKey(run.runID)]
+        let keys = [
+            layout.pointerKey, layout.keptRunsKey, layout.runKey(run.runID), fence.map(layout.fenceKey) ?? "",
+        ]
         let reply = try evaluate(script, keys: keys, arguments: run.fields.map(\.1))
-        guard let high = reply.integer else { throw connection.unexpectedReply(reply, to: "publish") }
-        return high == 0 ? nil : high
+        guard let code = reply.integer else { throw connection.unexpectedReply(reply, to: "publish") }
+        return code == 0 ? nil : code > 0 ? .newerRun(code) : .fenced(byAttempt: -code)
     }
 
     /// Published runs kept for rollback, newest first.
