@@ -262,7 +262,7 @@ public struct BatchRun: Sendable {
     }
 
     /// A failure as one line for the run history: the module's own message, no SQL, no values.
-    static func reason(_ error: any Error) -> String {
+    public static func reason(_ error: any Error) -> String {
         "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ")
     }
 

@@ -1,7 +1,7 @@
 import ArgumentParser
 
 /// The `prescore` command: every subcommand hangs off this root.
-public struct Prescore: ParsableCommand {
+public struct Prescore: AsyncParsableCommand {
     public static let version = "0.1.0"
 
     public static let configuration = CommandConfiguration(
@@ -16,7 +16,8 @@ public struct Prescore: ParsableCommand {
         version: version,
         subcommands: [
             CheckCommand.self, MigrateCommand.self, JobsCommand.self, RunCommand.self, RunsCommand.self,
-            GetCommand.self, RollbackCommand.self, CronCommand.self, ModelCommand.self, DemoCommand.self,
+            GetCommand.self, RollbackCommand.self, SchedulerCommand.self, TriggerCommand.self, CronCommand.self,
+            ModelCommand.self, DemoCommand.self,
         ])
 
     public init() {}

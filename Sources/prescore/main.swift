@@ -1,3 +1,3 @@
 import PrescoreCLI
 
-Prescore.main()
+await Prescore.main()

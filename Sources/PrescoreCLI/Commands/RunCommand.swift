@@ -38,12 +38,21 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        let catalog = try JobCatalog.load(directory: jobsDirectory.jobsDirectory)
-        let entry = try catalog.job(named: job, directory: jobsDirectory.jobsDirectory)
+        try Self.runNow(
+            job: job, jobsDirectory: jobsDirectory.jobsDirectory, databaseURL: database.resolvedURL,
+            redisURL: redis.resolvedURL, options: BatchRun.Options(dryRun: dryRun, batchSize: batchSize))
+    }
+
+    /// Runs `job` in this process (`prescore run`, `prescore trigger --now`), cancelled by SIGINT
+    /// and SIGTERM; throws the command's exit code when it did not publish.
+    static func runNow(
+        job: String, jobsDirectory: String, databaseURL: String, redisURL: String, options: BatchRun.Options
+    ) throws {
+        let catalog = try JobCatalog.load(directory: jobsDirectory)
+        let entry = try catalog.job(named: job, directory: jobsDirectory)
         let batch = BatchRun(
             job: entry.definition, definitionText: entry.text, scorer: entry.scorer,
-            databaseURL: database.resolvedURL, redisURL: try RedisURL(redis.resolvedURL),
-            options: BatchRun.Options(dryRun: dryRun, batchSize: batchSize))
+            databaseURL: databaseURL, redisURL: try RedisURL(redisURL), options: options)
         let cancellation = CancellationFlag()
         let signals = SignalCancellation(cancellation)
         defer { withExtendedLifetime(signals) {} }
@@ -51,7 +60,7 @@ struct RunCommand: ParsableCommand {
         let report = try batch.run(
             cancellation: cancellation, progress: { reporter.show($0) }, log: { printError("\(job): \($0)") })
         reporter.finish()
-        Self.printSummary(report)
+        printSummary(report)
         switch report.status {
         case .succeeded: return
         case .cancelled: throw ExitCode(130)

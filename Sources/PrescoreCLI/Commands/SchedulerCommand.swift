@@ -1,0 +1,125 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Logging
+import Metrics
+import PrescoreCore
+import PrescorePostgres
+import PrescoreRedis
+import PrescoreScheduler
+import PrescoreServer
+import Prometheus
+import ServiceLifecycle
+
+struct SchedulerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scheduler",
+        abstract: "Run the scheduler daemon: start every job's runs on time, once, with retries.",
+        discussion: """
+            Any number of schedulers may share one PostgreSQL: each slot (job, scheduled_for) gets one \
+            run row, claimed by one instance under a lease; when an instance dies, another takes the \
+            run over as a new attempt once the lease expires. See README "Schedule semantics".
+
+            Applies pending migrations at start. SIGHUP re-reads the job files (a file with problems \
+            is reported and its last good definition keeps running). SIGTERM or SIGINT: no new runs; \
+            running ones get --grace to finish, then are cancelled (recorded as cancelled, the \
+            published scores untouched).
+            """)
+
+    @OptionGroup var jobsDirectory: JobsDirectoryOption
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var redis: RedisOptions
+
+    @Option(name: .customLong("http-port"), help: "Serve /healthz, /readyz and /metrics on this port.")
+    var httpPort: Int?
+
+    @Option(name: .customLong("http-host"), help: "The address --http-port binds to.")
+    var httpHost = "0.0.0.0"
+
+    @Option(help: "This instance's name in the run history and leases (default: scheduler@HOST:PID).")
+    var instance: String?
+
+    @Option(help: "How long a claimed run stays this instance's without renewal (renewed every third).")
+    var lease = "30s"
+
+    @Option(help: "How long running attempts may go on after SIGTERM or SIGINT before they are cancelled.")
+    var grace = "5m"
+
+    @Option(name: .customLong("max-concurrent-runs"), help: "Runs this instance works on at once.")
+    var maxConcurrentRuns = 4
+
+    func validate() throws {
+        for (name, text) in [("--lease", lease), ("--grace", grace)] {
+            guard (try? DurationParser.parse(text)) != nil else {
+                throw ValidationError("\(name): '\(text)' is not a duration such as 30s or 5m")
+            }
+        }
+        guard try DurationParser.parse(lease) >= .seconds(2) else { throw ValidationError("--lease must be at least 2s") }
+        guard maxConcurrentRuns >= 1 else { throw ValidationError("--max-concurrent-runs must be at least 1") }
+        if let httpPort, !(0...65_535).contains(httpPort) { throw ValidationError("--http-port must be 0 to 65535") }
+    }
+
+    func run() async throws {
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        var logger = Logger(label: "prescore.scheduler")
+        logger.logLevel = .info
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+
+        let connection = try database.connect()
+        let applied = try Migrator().migrate(connection)
+        if !applied.isEmpty { logger.info("applied migrations \(applied)") }
+
+        let directory = jobsDirectory.jobsDirectory
+        let first = Self.loadJobs(directory)
+        if first.folderUnreadable { throw CLIError(.fileNotReadable, first.problems.joined(separator: "\n")) }
+
+        var configuration = Scheduler.Configuration(
+            databaseURL: database.resolvedURL, redisURL: try RedisURL(redis.resolvedURL),
+            instance: instance ?? RunHistory.instanceName(role: "scheduler"))
+        configuration.lease = try DurationParser.parse(lease)
+        configuration.grace = try DurationParser.parse(grace)
+        configuration.maxConcurrentRuns = maxConcurrentRuns
+        let scheduler = Scheduler(configuration: configuration, logger: logger) { Self.loadJobs(directory) }
+
+        signal(SIGHUP, SIG_IGN)
+        let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        hangup.setEventHandler {
+            logger.info("SIGHUP: re-reading \(directory)")
+            scheduler.requestReload()
+        }
+        hangup.resume()
+        defer { hangup.cancel() }
+
+        var services = [
+            ServiceGroupConfiguration.ServiceConfiguration(
+                service: SchedulerService(scheduler: scheduler),
+                successTerminationBehavior: .gracefullyShutdownGroup)
+        ]
+        if let httpPort {
+            let readiness = scheduler.readiness
+            services.append(
+                .init(
+                    service: OperationsServer.application(
+                        host: httpHost, port: httpPort, registry: registry,
+                        isReady: { readiness.isReady }, logger: logger)))
+        }
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+
+    /// Reads the jobs folder for the scheduler: every job that loads, and the files that do not.
+    static func loadJobs(_ directory: String) -> JobLoad {
+        do {
+            let catalog = try JobCatalog.load(directory: directory)
+            return JobLoad(
+                jobs: catalog.jobs.map { ScheduledJob(definition: $0.definition, scorer: $0.scorer, text: $0.text) },
+                failedFiles: Set(catalog.problems.compactMap { $0.location?.file }),
+                problems: catalog.problems.map(\.description))
+        } catch {
+            return JobLoad(jobs: [], failedFiles: [], problems: ["\(error)"], folderUnreadable: true)
+        }
+    }
+}

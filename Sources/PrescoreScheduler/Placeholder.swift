@@ -1,3 +1,0 @@
-import Logging
-import Metrics
-import ServiceLifecycle

@@ -1,0 +1,70 @@
+import Foundation
+import PrescoreCore
+import PrescorePostgres
+
+extension Scheduler {
+    /// Records each job's slots that came due: the one to start as `queued` (or `skipped` under
+    /// `concurrency: forbid` while a run is open), older ones as `missed`. Only jobs whose next
+    /// slot has come are looked at, so an idle tick costs one comparison a job.
+    func planSlots(_ ledger: RunLedger, now: Date) throws {
+        for name in jobs.keys.sorted() {
+            guard var state = jobs[name] else { continue }
+            if let due = state.nextDue, due > now { continue }
+            let job = state.job.definition
+            let zone = timeZone(of: job)
+            let cursor = try state.cursor ?? ledger.lastSlot(job: name) ?? now
+            if job.scheduling.suspend {
+                // Slots of a suspended job are neither run nor recorded.
+                state.cursor = max(cursor, now)
+            } else {
+                let plan = SlotPlan.plan(
+                    job.schedule, in: zone, after: cursor, now: now,
+                    startingDeadline: job.scheduling.startingDeadline)
+                try record(plan, of: state.job, ledger, now: now)
+                state.cursor = plan.cursor
+            }
+            state.nextDue = state.cursor.flatMap { job.schedule.nextFire(after: $0, in: zone) }
+            jobs[name] = state
+        }
+    }
+
+    private func record(_ plan: SlotPlan, of job: ScheduledJob, _ ledger: RunLedger, now: Date) throws {
+        let scheduling = job.definition.scheduling
+        let deadline = "\(scheduling.startingDeadline)"
+        for slot in plan.missed {
+            try ledger.recordSlot(
+                job: job.name, scheduledFor: slot, trigger: .schedule, status: .missed,
+                reason: "no scheduler started it within starting_deadline (\(deadline))", now: now)
+        }
+        if !plan.missed.isEmpty {
+            let more = plan.unlistedMissed.map { $0 > 0 ? " and \($0) older ones" : "" } ?? " and more older ones"
+            logger.warning("job \(job.name): \(plan.missed.count) slot(s) missed\(more)")
+        }
+        guard let (slot, trigger) = plan.start else { return }
+        var status = RunStatus.queued
+        var reason: String?
+        switch scheduling.concurrency {
+        case .allow:
+            break
+        case .forbid:
+            if try ledger.hasOpenRun(job: job.name) {
+                status = .skipped
+                reason = "an earlier run was still open (concurrency: forbid)"
+            }
+        case .replace:
+            let why = "replaced by the slot of \(FireTimeFormat.string(slot, in: .gmt))"
+            for (runID, attempt) in active where attempt.job.name == job.name {
+                feed(runID, .cancelRequested(reason: why))
+            }
+            try ledger.cancelOpenRuns(job: job.name, reason: why, now: now)
+        }
+        if try ledger.recordSlot(
+            job: job.name, scheduledFor: slot, trigger: trigger, status: status, reason: reason, now: now)
+            != nil, status == .skipped
+        {
+            logger.info("job \(job.name): slot \(FireTimeFormat.string(slot, in: .gmt)) skipped: \(reason ?? "")")
+            metrics.countRun(job: job.name, status: .skipped)
+        }
+    }
+}
+
