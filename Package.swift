@@ -92,7 +92,9 @@ let package = Package(
             ],
             swiftSettings: strictSettings),
         .executableTarget(
-            name: "prescore", dependencies: ["PrescoreCLI"], swiftSettings: strictSettings),
+            name: "prescore",
+            dependencies: ["PrescoreCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strictSettings),
         .executableTarget(
             name: "PrescoreBench",
             dependencies: [
@@ -123,6 +125,7 @@ let package = Package(
             name: "PrescoreCLITests",
             dependencies: [
                 "PrescoreCLI", "PrescoreCore", "PrescorePostgres", "PrescoreRedis", "PrescoreTestSupport",
+                "PrescoreScheduler", "PrescoreBatch", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),
     ],

@@ -136,13 +136,19 @@ extension Scheduler {
                             attempts: claim.attempt, error: reason))
                 }
             case .retry(let delay, let reason):
-                try ledger.finish(
+                let recorded = try ledger.finish(
                     claim, status: .retrying, notBefore: now.addingTimeInterval(delay.totalSeconds),
                     counts: counts, modelVersion: job.scorer.version, definition: job.text,
                     cpuSeconds: report?.cpuSeconds, error: reason, now: now)
-                logger.warning(
-                    "job \(job.name): run \(runID) attempt \(claim.attempt) failed, retrying in \(delay): \(reason)")
-                metrics.countRun(job: job.name, status: .retrying)
+                if recorded {
+                    logger.warning(
+                        "job \(job.name): run \(runID) attempt \(claim.attempt) failed, retrying in \(delay.jobFileText): \(reason)")
+                    metrics.countRun(job: job.name, status: .retrying)
+                } else {
+                    try ledger.abandon(claim, reason: reason, now: now)
+                    logger.warning(
+                        "job \(job.name): run \(runID) attempt \(claim.attempt) failed after another scheduler took the run over: \(reason)")
+                }
             case .abandon(let reason):
                 try ledger.abandon(claim, reason: reason, now: now)
                 logger.warning("job \(job.name): run \(runID) attempt \(claim.attempt) abandoned: \(reason)")

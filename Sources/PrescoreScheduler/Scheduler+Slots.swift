@@ -30,7 +30,7 @@ extension Scheduler {
 
     private func record(_ plan: SlotPlan, of job: ScheduledJob, _ ledger: RunLedger, now: Date) throws {
         let scheduling = job.definition.scheduling
-        let deadline = "\(scheduling.startingDeadline)"
+        let deadline = scheduling.startingDeadline.jobFileText
         for slot in plan.missed {
             try ledger.recordSlot(
                 job: job.name, scheduledFor: slot, trigger: .schedule, status: .missed,

@@ -161,7 +161,7 @@ public final class Scheduler: @unchecked Sendable {
         if taken.shutdown && shutdownStarted == nil {
             shutdownStarted = now
             logger.info(
-                "shutting down: no new runs; \(active.count) running attempt(s) get \(configuration.grace) to finish")
+                "shutting down: no new runs; \(active.count) running attempt(s) get \(configuration.grace.jobFileText) to finish")
         }
         if taken.cancelNow || shutdownGraceExpired(now) {
             cancelAll(reason: "the scheduler shut down before the run finished")

@@ -27,17 +27,21 @@ struct BatchRunFixture {
 
     /// Runs `body` with a fresh fixture; `source` and `extra` (more job keys) shape the job file.
     static func with(
-        source: String = source, extra: String = "", _ body: (BatchRunFixture) throws -> Void
+        source: String = source, schedule: String = "@daily", extra: String = "",
+        _ body: (BatchRunFixture) throws -> Void
     ) throws {
         try TestServers.withTemporaryDatabase { url in
             let folder = try TemporaryFolder()
             defer { folder.remove() }
-            let fixture = try BatchRunFixture(databaseURL: url, folder: folder, source: source, extra: extra)
+            let fixture = try BatchRunFixture(
+                databaseURL: url, folder: folder, source: source, schedule: schedule, extra: extra)
             try body(fixture)
         }
     }
 
-    private init(databaseURL: String, folder: TemporaryFolder, source: String, extra: String) throws {
+    private init(
+        databaseURL: String, folder: TemporaryFolder, source: String, schedule: String, extra: String
+    ) throws {
         self.databaseURL = databaseURL
         self.folder = folder
         database = try PostgresConnection(url: databaseURL)
@@ -53,7 +57,7 @@ struct BatchRunFixture {
             "\(job).yaml",
             """
             name: \(job)
-            schedule: "@daily"
+            schedule: "\(schedule)"
             model: {kind: logistic, version: v7, intercept: 0, link: identity, weights: {x: 1, pause: 0}}
             source:
               query: |

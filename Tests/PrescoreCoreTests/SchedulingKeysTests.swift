@@ -84,3 +84,10 @@ import Testing
         }
     }
 }
+
+@Suite struct DurationTextTests {
+    @Test(arguments: ["30s", "1h30m", "250ms", "2d", "1m1s", "0s"])
+    func readsBackAsWritten(text: String) throws {
+        #expect(try DurationParser.parse(text).jobFileText == text)
+    }
+}

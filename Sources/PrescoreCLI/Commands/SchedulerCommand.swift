@@ -68,7 +68,7 @@ struct SchedulerCommand: AsyncParsableCommand {
 
         let connection = try database.connect()
         let applied = try Migrator().migrate(connection)
-        if !applied.isEmpty { logger.info("applied migrations \(applied)") }
+        if !applied.isEmpty { logger.info("applied migrations \(applied.map(\.version))") }
 
         let directory = jobsDirectory.jobsDirectory
         let first = Self.loadJobs(directory)

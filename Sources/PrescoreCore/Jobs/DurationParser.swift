@@ -50,4 +50,18 @@ extension Duration {
         let (seconds, attoseconds) = components
         return Double(seconds) + Double(attoseconds) / 1e18
     }
+
+    /// The job-file spelling (`1h30m`, `30s`, `250ms`): what messages show, so that a user
+    /// recognises the value they wrote.
+    public var jobFileText: String {
+        var rest = totalMilliseconds
+        guard rest > 0 else { return "0s" }
+        var text = ""
+        for (unit, size) in [("d", Int64(86_400_000)), ("h", 3_600_000), ("m", 60_000), ("s", 1_000), ("ms", 1)]
+        where rest >= size {
+            text += "\(rest / size)\(unit)"
+            rest %= size
+        }
+        return text
+    }
 }

@@ -3,12 +3,12 @@ import Synchronization
 
 /// A one-connection-at-a-time HTTP responder on 127.0.0.1 for client tests: it records each request
 /// and answers with a fixed response, or (when `silent`) accepts and never answers.
-final class LoopbackHTTPServer: Sendable {
-    let port: Int
+public final class LoopbackHTTPServer: Sendable {
+    public let port: Int
     private let listener: Int32
     private let requests = Mutex<[String]>([])
 
-    init(status: Int = 200, body: String = "", silent: Bool = false) {
+    public init(status: Int = 200, body: String = "", silent: Bool = false) {
         listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -55,10 +55,10 @@ final class LoopbackHTTPServer: Sendable {
         }
     }
 
-    var receivedRequests: [String] { requests.withLock { $0 } }
+    public var receivedRequests: [String] { requests.withLock { $0 } }
 
     /// Wakes the accept thread, which then closes the listener (see `init`).
-    func stop() {
+    public func stop() {
         shutdown(listener, Int32(SHUT_RDWR))
     }
 

@@ -1,3 +1,0 @@
-import PrescoreCLI
-
-await Prescore.main()
