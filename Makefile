@@ -122,6 +122,9 @@ demo: services build
 	@paste -d, <(cut -d, -f1-4 $(RUN)/demo/sample.csv) <(cut -d, -f2 $(RUN)/demo/scores.csv)
 	@echo; echo "== run the fraud_risk batch job: every user scored into Redis, then published (debug build; make bench times the release build)"
 	@$(PRESCORE_DEBUG) run fraud_risk
+	@echo; echo "== the scheduler: queue a manual run, let a scheduler daemon start it, stop the daemon with SIGTERM"
+	@$(PRESCORE_DEBUG) trigger fraud_risk
+	@timeout -s TERM 12 $(PRESCORE_DEBUG) scheduler --instance demo 2>&1 | sed 's/^/  scheduler: /' || true
 	@echo; echo "== recent runs"; $(PRESCORE_DEBUG) runs fraud_risk --limit 3
 	@echo; echo "== read scores back from Redis (users 1 and 2 match the predictions above)"
 	@for key in 1 2 42 $(DEMO_ENTITIES); do $(PRESCORE_DEBUG) get fraud_risk $$key; done
@@ -152,6 +155,7 @@ bench: services venv
 	.build/release/prescore-bench copy --rows $(ENTITIES) --psql $(PG_BIN)/psql
 	.build/release/prescore-bench batch --entities $(ENTITIES) --psql $(PG_BIN)/psql \
 	  --work-dir $(RUN)/bench/jobs
+	.build/release/prescore-bench scheduler --jobs 10000 --work-dir $(RUN)/bench/scheduler
 
 clean: services-stop
 	rm -rf $(RUN) $(PG_FALLBACK)

@@ -6,7 +6,7 @@ struct PrescoreBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prescore-bench",
         abstract: "Prescore's benchmarks.",
-        subcommands: [ScoringBenchmark.self, CopyBenchmark.self, BatchBenchmark.self])
+        subcommands: [ScoringBenchmark.self, CopyBenchmark.self, BatchBenchmark.self, SchedulerBenchmark.self])
 }
 
 PrescoreBench.main()

@@ -9,7 +9,7 @@ extension Scheduler {
     func claimRuns(_ ledger: RunLedger, now: Date) throws {
         let free = configuration.maxConcurrentRuns - active.count
         guard free > 0, !jobs.isEmpty else { return }
-        for candidate in try ledger.candidates(jobs: jobs.keys.sorted(), now: now, limit: free * 2) {
+        for candidate in try ledger.candidates(now: now) {
             guard active.count < configuration.maxConcurrentRuns else { break }
             guard active[candidate.runID] == nil, let job = jobs[candidate.job]?.job else { continue }
             guard

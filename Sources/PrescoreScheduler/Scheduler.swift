@@ -85,6 +85,8 @@ public final class Scheduler: @unchecked Sendable {
     var jobs: [String: JobState] = [:]
     var active: [Int64: ActiveAttempt] = [:]
     var ledger: RunLedger?
+    /// The earliest `nextDue` of all jobs; nil when some job still has to be planned.
+    var earliestDue: Date?
     var lastPrune = Date.distantPast
     var shutdownStarted: Date?
     var lastSuccess: [String: Date] = [:]
@@ -208,7 +210,7 @@ public final class Scheduler: @unchecked Sendable {
 
     func nextWake(after now: Date) -> Date {
         var wake = now.addingTimeInterval(configuration.pollInterval.totalSeconds)
-        for state in jobs.values { if let due = state.nextDue, due < wake { wake = due } }
+        if let earliest = earliestDue, earliest < wake { wake = earliest }
         for attempt in active.values where attempt.nextRenewal < wake { wake = attempt.nextRenewal }
         if let started = shutdownStarted {
             wake = min(wake, started.addingTimeInterval(configuration.grace.totalSeconds))
@@ -252,7 +254,10 @@ public final class Scheduler: @unchecked Sendable {
             next[job.name] = state
         }
         jobs = next
-        logger.info("\(jobs.count) job(s): \(jobs.keys.sorted().joined(separator: ", "))")
+        earliestDue = nil
+        let names = jobs.keys.sorted()
+        let listed = names.count <= 20 ? ": " + names.joined(separator: ", ") : ""
+        logger.info("\(jobs.count) job(s)\(listed)")
     }
 
     func shutdownGraceExpired(_ now: Date) -> Bool {

@@ -33,7 +33,8 @@ struct JobsListCommand: ParsableCommand {
             let last = latest[definition.name]
             return [
                 definition.name, definition.schedule.text, definition.timezone,
-                next.map { FireTimeFormat.string($0, in: zone) } ?? "never",
+                definition.scheduling.suspend
+                    ? "suspended" : next.map { FireTimeFormat.string($0, in: zone) } ?? "never",
                 last?.startedAt ?? "-", last?.status ?? "-",
                 "\(definition.model.kind) \(definition.model.version)", definition.file,
             ]

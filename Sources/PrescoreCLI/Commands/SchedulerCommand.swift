@@ -66,12 +66,13 @@ struct SchedulerCommand: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 
-        let connection = try database.connect()
-        let applied = try Migrator().migrate(connection)
-        if !applied.isEmpty { logger.info("applied migrations \(applied.map(\.version))") }
-
+        // libpq and file reads block: on a thread of their own, never the cooperative pool.
+        let databaseURL = database.resolvedURL
         let directory = jobsDirectory.jobsDirectory
-        let first = Self.loadJobs(directory)
+        let (applied, first) = try await Self.onThread {
+            (try Migrator().migrate(PostgresConnection(url: databaseURL)), Self.loadJobs(directory))
+        }
+        if !applied.isEmpty { logger.info("applied migrations \(applied.map(\.version))") }
         if first.folderUnreadable { throw CLIError(.fileNotReadable, first.problems.joined(separator: "\n")) }
 
         var configuration = Scheduler.Configuration(
@@ -108,6 +109,13 @@ struct SchedulerCommand: AsyncParsableCommand {
             configuration: ServiceGroupConfiguration(
                 services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+    }
+
+    /// Runs blocking `body` on a new thread and awaits its result.
+    static func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try body() }) }.start()
+        }
     }
 
     /// Reads the jobs folder for the scheduler: every job that loads, and the files that do not.

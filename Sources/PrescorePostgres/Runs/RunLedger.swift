@@ -87,16 +87,17 @@ public struct RunLedger: Sendable {
         return id
     }
 
-    /// Runs of `jobs` that can be claimed now, oldest first.
-    public func candidates(jobs: [String], now: Date, limit: Int = 100) throws(PostgresError) -> [Candidate] {
-        guard !jobs.isEmpty else { return [] }
-        return try connection.execute(
+    /// Runs that can be claimed now, oldest first, of every job: the caller skips jobs it does not
+    /// know. The query reads only the partial index of open runs, so a poll costs the same with ten
+    /// jobs or ten thousand.
+    public func candidates(now: Date, limit: Int = 200) throws(PostgresError) -> [Candidate] {
+        try connection.execute(
             """
             SELECT job, run_id FROM prescore.job_runs
-            WHERE job = ANY($1::text[]) AND \(Self.claimable)
+            WHERE status IN ('queued', 'running', 'retrying') AND \(Self.claimable)
             ORDER BY coalesce(scheduled_for, started_at), run_id
-            LIMIT $3
-            """, [Self.textArray(jobs), Self.seconds(now), String(limit)]
+            LIMIT $1
+            """, [String(limit), Self.seconds(now)]
         ).rows.compactMap { row in
             guard let job = row[0], let id = row[1].flatMap({ Int64($0) }) else { return nil }
             return Candidate(job: job, runID: id)
@@ -210,11 +211,16 @@ public struct RunLedger: Sendable {
             """, [claim.job, String(claim.runID), String(claim.token), Self.seconds(now), reason])
     }
 
-    /// Whether `job` has a run that is queued, running or waiting to retry.
-    public func hasOpenRun(job: String) throws(PostgresError) -> Bool {
+    /// Whether `job` has a run that is queued, waiting to retry, or running under a live lease. A
+    /// `running` row without a live lease (a `prescore run` process, or a scheduler that died and
+    /// whose run nobody took over yet) does not count: a killed process must not block the job
+    /// forever.
+    public func hasOpenRun(job: String, now: Date) throws(PostgresError) -> Bool {
         try connection.execute(
-            "SELECT EXISTS (SELECT 1 FROM prescore.job_runs WHERE job = $1 AND status IN ('queued', 'running', 'retrying'))",
-            [job]
+            """
+            SELECT EXISTS (SELECT 1 FROM prescore.job_runs WHERE job = $1 AND (status IN ('queued', 'retrying')
+                OR (status = 'running' AND lease_expires_at >= to_timestamp($2::float8))))
+            """, [job, Self.seconds(now)]
         ).scalar == "t"
     }
 
@@ -293,6 +299,4 @@ public struct RunLedger: Sendable {
 
     static func seconds(_ date: Date) -> String { String(date.timeIntervalSince1970) }
 
-    /// A PostgreSQL array literal of plain job names (`[a-z0-9_-]`, so nothing needs quoting).
-    static func textArray(_ values: [String]) -> String { "{" + values.joined(separator: ",") + "}" }
 }
