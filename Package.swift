@@ -125,7 +125,8 @@ let package = Package(
             name: "PrescoreCLITests",
             dependencies: [
                 "PrescoreCLI", "PrescoreCore", "PrescorePostgres", "PrescoreRedis", "PrescoreTestSupport",
-                "PrescoreScheduler", "PrescoreBatch", .product(name: "Logging", package: "swift-log"),
+                "PrescoreScheduler", "PrescoreBatch", "PrescoreHTTPClient",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),
     ],

@@ -139,7 +139,7 @@ struct SchedulerBenchmark: ParsableCommand {
     }
 
     private func startScheduler(jobsDirectory: String, log: String) throws -> Process {
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         let process = Process()
         process.executableURL = URL(fileURLWithPath: prescore)

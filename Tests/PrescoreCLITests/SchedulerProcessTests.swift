@@ -1,4 +1,5 @@
 import Foundation
+import PrescoreHTTPClient
 import PrescoreTestSupport
 import Testing
 
@@ -9,13 +10,13 @@ import Testing
     struct Daemon {
         let process = Process()
 
-        init(_ fixture: BatchRunFixture, instance: String) throws {
+        init(_ fixture: BatchRunFixture, instance: String, more: [String] = []) throws {
             let log = fixture.folder.url.appendingPathComponent("\(instance).log")
-            FileManager.default.createFile(atPath: log.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
             let handle = try FileHandle(forWritingTo: log)
             process.executableURL = PrescoreProcess.executable
             process.arguments = fixture.arguments(
-                "scheduler", ["--instance", instance, "--lease", "3s", "--grace", "20s"])
+                "scheduler", ["--instance", instance, "--lease", "3s", "--grace", "20s"] + more)
             process.standardOutput = handle
             process.standardError = handle
             try process.run()
@@ -84,6 +85,42 @@ import Testing
             #expect(takeover.first?.status == "abandoned")
             #expect(takeover.count >= 2)
             #expect(takeover.last?.status == "succeeded")
+        }
+    }
+
+    @Test func servesHealthReadinessAndMetricsAndRereadsJobsOnSIGHUP() throws {
+        try BatchRunFixture.with(schedule: "@every 1s") { fixture in
+            let port = TestServers.closedPort()
+            let daemon = try Daemon(fixture, instance: "ops", more: ["--http-port", String(port), "--http-host", "127.0.0.1"])
+            func get(_ path: String) -> HTTPResponse? {
+                try? HTTPClient.send(HTTPRequest(url: "http://127.0.0.1:\(port)\(path)", timeout: .seconds(2)))
+            }
+            func text(_ response: HTTPResponse?) -> String { String(decoding: response?.body ?? [], as: UTF8.self) }
+            #expect(poll(seconds: 20) { get("/readyz")?.status == 200 })
+            #expect(get("/healthz")?.status == 200)
+            #expect(
+                poll(seconds: 20) {
+                    text(get("/metrics")).contains("prescore_runs_total{job=\"\(fixture.job)\",status=\"succeeded\"}")
+                })
+            let metrics = text(get("/metrics"))
+            #expect(metrics.contains("prescore_run_start_lag_seconds_bucket{job=\"\(fixture.job)\""))
+            #expect(metrics.contains("prescore_run_duration_seconds_count{job=\"\(fixture.job)\"}"))
+            #expect(metrics.contains("prescore_job_seconds_since_last_success{job=\"\(fixture.job)\"}"))
+
+            // A second job appears; SIGHUP makes the running daemon pick it up.
+            let second = fixture.job + "_b"
+            let original = try String(
+                contentsOf: fixture.folder.url.appendingPathComponent("\(fixture.job).yaml"), encoding: .utf8)
+            try fixture.folder.write(
+                "\(second).yaml", original.replacingOccurrences(of: "name: \(fixture.job)", with: "name: \(second)"))
+            kill(daemon.process.processIdentifier, SIGHUP)
+            #expect(
+                try poll(seconds: 20) {
+                    try fixture.database.execute(
+                        "SELECT count(*) FROM prescore.job_runs WHERE job = $1 AND status = 'succeeded'", [second]
+                    ).scalar.flatMap { Int($0) } ?? 0 > 0
+                })
+            #expect(daemon.stop(SIGTERM) == 0)
         }
     }
 }
