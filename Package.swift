@@ -93,7 +93,9 @@ let package = Package(
             swiftSettings: strictSettings),
         .executableTarget(
             name: "prescore",
-            dependencies: ["PrescoreCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "PrescoreCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: strictSettings),
         .executableTarget(
             name: "PrescoreBench",

@@ -159,7 +159,9 @@ struct SchedulerBenchmark: ParsableCommand {
     /// utime + stime of `pid`, from /proc/PID/stat (fields 14 and 15, in clock ticks).
     static func cpuSeconds(of pid: Int32) throws -> Double {
         let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
-        guard let close = stat.lastIndex(of: ")") else { throw ValidationError("unreadable /proc/\(pid)/stat") }
+        guard let close = stat.lastIndex(of: ")") else {
+            throw ValidationError("unreadable /proc/\(pid)/stat")
+        }
         let fields = stat[stat.index(after: close)...].split(separator: " ")
         // After "pid (comm)", field 3 (state) is fields[0]; utime is field 14, stime field 15.
         guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else {

@@ -6,7 +6,9 @@ struct PrescoreBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prescore-bench",
         abstract: "Prescore's benchmarks.",
-        subcommands: [ScoringBenchmark.self, CopyBenchmark.self, BatchBenchmark.self, SchedulerBenchmark.self])
+        subcommands: [
+            ScoringBenchmark.self, CopyBenchmark.self, BatchBenchmark.self, SchedulerBenchmark.self,
+        ])
 }
 
 PrescoreBench.main()

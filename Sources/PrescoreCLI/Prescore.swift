@@ -16,7 +16,8 @@ public struct Prescore: AsyncParsableCommand {
         version: version,
         subcommands: [
             CheckCommand.self, MigrateCommand.self, JobsCommand.self, RunCommand.self, RunsCommand.self,
-            GetCommand.self, RollbackCommand.self, SchedulerCommand.self, TriggerCommand.self, CronCommand.self,
+            GetCommand.self, RollbackCommand.self, SchedulerCommand.self, TriggerCommand.self,
+            CronCommand.self,
             ModelCommand.self, DemoCommand.self,
         ])
 

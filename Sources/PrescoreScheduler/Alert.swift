@@ -14,7 +14,10 @@ public struct Alert: Sendable, Equatable, Encodable {
     public var error: String?
 
     enum CodingKeys: String, CodingKey {
-        case job, runID = "run_id", scheduledFor = "scheduled_for", status, attempts, error
+        case job
+        case runID = "run_id"
+        case scheduledFor = "scheduled_for"
+        case status, attempts, error
     }
 
     public func encode(to encoder: any Encoder) throws {

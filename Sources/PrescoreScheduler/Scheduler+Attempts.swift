@@ -34,8 +34,11 @@ extension Scheduler {
         if let slot = claim.scheduledFor, claim.attempt == 1 {
             metrics.recordStartLag(job: job.name, seconds: max(0, now.timeIntervalSince(slot)))
         }
-        let what = claim.scheduledFor.map { "slot \(FireTimeFormat.string($0, in: .gmt))" } ?? claim.trigger.rawValue
-        logger.info("job \(job.name): run \(claim.runID) attempt \(claim.attempt) (\(what)) started as \(claim.token)")
+        let what =
+            claim.scheduledFor.map { "slot \(FireTimeFormat.string($0, in: .gmt))" } ?? claim.trigger.rawValue
+        logger.info(
+            "job \(job.name): run \(claim.runID) attempt \(claim.attempt) (\(what)) started as \(claim.token)"
+        )
 
         let batch = BatchRun(
             job: job.definition, definitionText: job.text, scorer: job.scorer,
@@ -50,7 +53,9 @@ extension Scheduler {
                     cancellation: cancellation, progress: { _ in },
                     log: { logger.warning("job \(job.name) run \(runID): \($0)") })
                 let reason = [report.reason, report.cleanupProblem].compactMap { $0 }.joined(separator: "; ")
-                end = AttemptEnd(runID: runID, status: report.status, reason: reason.isEmpty ? nil : reason, report: report)
+                end = AttemptEnd(
+                    runID: runID, status: report.status, reason: reason.isEmpty ? nil : reason, report: report
+                )
             } catch {
                 let status: RunStatus = cancellation.cancellationReason == nil ? .failed : .cancelled
                 end = AttemptEnd(runID: runID, status: status, reason: BatchRun.reason(error), report: nil)
@@ -123,7 +128,8 @@ extension Scheduler {
                     definition: job.text, cpuSeconds: report?.cpuSeconds, error: reason, now: now)
                 let line =
                     "job \(job.name): run \(runID) \(status.rawValue) after attempt \(claim.attempt)"
-                    + (reason.map { ": \($0)" } ?? "") + (recorded ? "" : " (not recorded: the lease was lost)")
+                    + (reason.map { ": \($0)" } ?? "")
+                    + (recorded ? "" : " (not recorded: the lease was lost)")
                 logger.log(level: status == .succeeded ? .info : .error, "\(line)")
                 metrics.countRun(job: job.name, status: status)
                 metrics.recordDuration(job: job.name, seconds: seconds)
@@ -142,12 +148,14 @@ extension Scheduler {
                     cpuSeconds: report?.cpuSeconds, error: reason, now: now)
                 if recorded {
                     logger.warning(
-                        "job \(job.name): run \(runID) attempt \(claim.attempt) failed, retrying in \(delay.jobFileText): \(reason)")
+                        "job \(job.name): run \(runID) attempt \(claim.attempt) failed, retrying in \(delay.jobFileText): \(reason)"
+                    )
                     metrics.countRun(job: job.name, status: .retrying)
                 } else {
                     try ledger.abandon(claim, reason: reason, now: now)
                     logger.warning(
-                        "job \(job.name): run \(runID) attempt \(claim.attempt) failed after another scheduler took the run over: \(reason)")
+                        "job \(job.name): run \(runID) attempt \(claim.attempt) failed after another scheduler took the run over: \(reason)"
+                    )
                 }
             case .abandon(let reason):
                 try ledger.abandon(claim, reason: reason, now: now)
@@ -166,7 +174,9 @@ extension Scheduler {
         for state in jobs.values {
             let cutoff = now.addingTimeInterval(-state.job.definition.scheduling.history.totalSeconds)
             let removed = try ledger.prune(job: state.job.name, finishedBefore: cutoff)
-            if removed > 0 { logger.info("job \(state.job.name): removed \(removed) run(s) past its history") }
+            if removed > 0 {
+                logger.info("job \(state.job.name): removed \(removed) run(s) past its history")
+            }
         }
     }
 

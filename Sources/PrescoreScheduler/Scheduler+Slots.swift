@@ -39,7 +39,8 @@ extension Scheduler {
                 reason: "no scheduler started it within starting_deadline (\(deadline))", now: now)
         }
         if !plan.missed.isEmpty {
-            let more = plan.unlistedMissed.map { $0 > 0 ? " and \($0) older ones" : "" } ?? " and more older ones"
+            let more =
+                plan.unlistedMissed.map { $0 > 0 ? " and \($0) older ones" : "" } ?? " and more older ones"
             logger.warning("job \(job.name): \(plan.missed.count) slot(s) missed\(more)")
         }
         guard let (slot, trigger) = plan.start else { return }
@@ -64,9 +65,9 @@ extension Scheduler {
             job: job.name, scheduledFor: slot, trigger: trigger, status: status, reason: reason, now: now)
             != nil, status == .skipped
         {
-            logger.info("job \(job.name): slot \(FireTimeFormat.string(slot, in: .gmt)) skipped: \(reason ?? "")")
+            logger.info(
+                "job \(job.name): slot \(FireTimeFormat.string(slot, in: .gmt)) skipped: \(reason ?? "")")
             metrics.countRun(job: job.name, status: .skipped)
         }
     }
 }
-

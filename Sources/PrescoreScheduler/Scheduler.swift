@@ -113,7 +113,12 @@ public final class Scheduler: @unchecked Sendable {
     public func beginShutdown() { post { $0.shutdown = true } }
 
     /// Cancels running attempts now (a second signal, or the service's cancellation).
-    public func cancelNow() { post { $0.shutdown = true; $0.cancelNow = true } }
+    public func cancelNow() {
+        post {
+            $0.shutdown = true
+            $0.cancelNow = true
+        }
+    }
 
     func post(_ change: (inout Inbox) -> Void) {
         signal.lock()
@@ -163,7 +168,8 @@ public final class Scheduler: @unchecked Sendable {
         if taken.shutdown && shutdownStarted == nil {
             shutdownStarted = now
             logger.info(
-                "shutting down: no new runs; \(active.count) running attempt(s) get \(configuration.grace.jobFileText) to finish")
+                "shutting down: no new runs; \(active.count) running attempt(s) get \(configuration.grace.jobFileText) to finish"
+            )
         }
         if taken.cancelNow || shutdownGraceExpired(now) {
             cancelAll(reason: "the scheduler shut down before the run finished")
@@ -241,7 +247,9 @@ public final class Scheduler: @unchecked Sendable {
         let load = loadJobs()
         for problem in load.problems { logger.error("\(problem)") }
         let (merged, kept) = load.merged(keeping: jobs.values.map(\.job))
-        for name in kept { logger.warning("job \(name): its file has problems; its last good definition keeps running") }
+        for name in kept {
+            logger.warning("job \(name): its file has problems; its last good definition keeps running")
+        }
         var next: [String: JobState] = [:]
         for job in merged {
             var state = jobs[job.name] ?? JobState(job: job)

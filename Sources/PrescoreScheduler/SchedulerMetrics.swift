@@ -1,7 +1,7 @@
 import Foundation
 import Metrics
-import Synchronization
 import PrescoreCore
+import Synchronization
 
 /// The scheduler's metrics through swift-metrics; `prescore scheduler` bootstraps a Prometheus
 /// backend and serves it at `/metrics`. Names follow Prometheus conventions (`_seconds`, `_total`).

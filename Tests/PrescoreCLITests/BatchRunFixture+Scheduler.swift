@@ -51,7 +51,8 @@ extension BatchRunFixture {
     }
 
     /// The attempts of run `runID`: (attempt, token, instance, status).
-    func attempts(of runID: Int64) throws -> [(attempt: Int, token: Int64, instance: String, status: String)] {
+    func attempts(of runID: Int64) throws -> [(attempt: Int, token: Int64, instance: String, status: String)]
+    {
         try database.execute(
             "SELECT attempt, token, instance, status FROM prescore.job_run_attempts WHERE run_id = $1 ORDER BY attempt",
             [String(runID)]

@@ -91,16 +91,21 @@ import Testing
     @Test func servesHealthReadinessAndMetricsAndRereadsJobsOnSIGHUP() throws {
         try BatchRunFixture.with(schedule: "@every 1s") { fixture in
             let port = TestServers.closedPort()
-            let daemon = try Daemon(fixture, instance: "ops", more: ["--http-port", String(port), "--http-host", "127.0.0.1"])
+            let daemon = try Daemon(
+                fixture, instance: "ops", more: ["--http-port", String(port), "--http-host", "127.0.0.1"])
             func get(_ path: String) -> HTTPResponse? {
-                try? HTTPClient.send(HTTPRequest(url: "http://127.0.0.1:\(port)\(path)", timeout: .seconds(2)))
+                try? HTTPClient.send(
+                    HTTPRequest(url: "http://127.0.0.1:\(port)\(path)", timeout: .seconds(2)))
             }
-            func text(_ response: HTTPResponse?) -> String { String(decoding: response?.body ?? [], as: UTF8.self) }
+            func text(_ response: HTTPResponse?) -> String {
+                String(decoding: response?.body ?? [], as: UTF8.self)
+            }
             #expect(poll(seconds: 20) { get("/readyz")?.status == 200 })
             #expect(get("/healthz")?.status == 200)
             #expect(
                 poll(seconds: 20) {
-                    text(get("/metrics")).contains("prescore_runs_total{job=\"\(fixture.job)\",status=\"succeeded\"}")
+                    text(get("/metrics")).contains(
+                        "prescore_runs_total{job=\"\(fixture.job)\",status=\"succeeded\"}")
                 })
             let metrics = text(get("/metrics"))
             #expect(metrics.contains("prescore_run_start_lag_seconds_bucket{job=\"\(fixture.job)\""))
@@ -112,12 +117,14 @@ import Testing
             let original = try String(
                 contentsOf: fixture.folder.url.appendingPathComponent("\(fixture.job).yaml"), encoding: .utf8)
             try fixture.folder.write(
-                "\(second).yaml", original.replacingOccurrences(of: "name: \(fixture.job)", with: "name: \(second)"))
+                "\(second).yaml",
+                original.replacingOccurrences(of: "name: \(fixture.job)", with: "name: \(second)"))
             kill(daemon.process.processIdentifier, SIGHUP)
             #expect(
                 try poll(seconds: 20) {
                     try fixture.database.execute(
-                        "SELECT count(*) FROM prescore.job_runs WHERE job = $1 AND status = 'succeeded'", [second]
+                        "SELECT count(*) FROM prescore.job_runs WHERE job = $1 AND status = 'succeeded'",
+                        [second]
                     ).scalar.flatMap { Int($0) } ?? 0 > 0
                 })
             #expect(daemon.stop(SIGTERM) == 0)

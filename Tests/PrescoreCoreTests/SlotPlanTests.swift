@@ -79,16 +79,23 @@ import Testing
     @Test func successFinishesTheRun() {
         var machine = attempt(1)
         #expect(machine.event(.renewed(at: start.addingTimeInterval(10))) == .none)
-        #expect(machine.event(.runEnded(.succeeded, reason: nil)) == .finish(.succeeded, reason: nil, alert: false))
+        #expect(
+            machine.event(.runEnded(.succeeded, reason: nil))
+                == .finish(.succeeded, reason: nil, alert: false))
     }
 
     @Test func failuresRetryUntilTheLastThenAlert() {
         var first = attempt(1)
-        #expect(first.event(.runEnded(.failed, reason: "boom"), jitter: 1) == .retry(after: .seconds(30), reason: "boom"))
+        #expect(
+            first.event(.runEnded(.failed, reason: "boom"), jitter: 1)
+                == .retry(after: .seconds(30), reason: "boom"))
         var second = attempt(2)
-        #expect(second.event(.runEnded(.failed, reason: "boom"), jitter: 1) == .retry(after: .seconds(60), reason: "boom"))
+        #expect(
+            second.event(.runEnded(.failed, reason: "boom"), jitter: 1)
+                == .retry(after: .seconds(60), reason: "boom"))
         var third = attempt(3)
-        #expect(third.event(.runEnded(.failed, reason: "boom")) == .finish(.failed, reason: "boom", alert: true))
+        #expect(
+            third.event(.runEnded(.failed, reason: "boom")) == .finish(.failed, reason: "boom", alert: true))
     }
 
     @Test func aRefusedRenewalCancelsAndAbandons() {
@@ -104,12 +111,16 @@ import Testing
             machine.event(.renewFailed(at: start.addingTimeInterval(31)))
                 == .cancelRun(reason: "the lease expired while PostgreSQL could not be reached"))
         #expect(machine.event(.cancelRequested(reason: "shutdown")) == .none)
-        if case .abandon = machine.event(.runEnded(.failed, reason: "x")) {} else { Issue.record("not abandoned") }
+        if case .abandon = machine.event(.runEnded(.failed, reason: "x")) {
+        } else {
+            Issue.record("not abandoned")
+        }
     }
 
     @Test func aCancelledAttemptIsRecordedCancelledWithoutRetryOrAlert() {
         var machine = attempt(1)
-        #expect(machine.event(.cancelRequested(reason: "shutting down")) == .cancelRun(reason: "shutting down"))
+        #expect(
+            machine.event(.cancelRequested(reason: "shutting down")) == .cancelRun(reason: "shutting down"))
         #expect(
             machine.event(.runEnded(.cancelled, reason: "cancelled"))
                 == .finish(.cancelled, reason: "shutting down", alert: false))
@@ -118,6 +129,8 @@ import Testing
     @Test func aRunThatPublishedBeforeTheCancelSucceeded() {
         var machine = attempt(1)
         _ = machine.event(.cancelRequested(reason: "replaced"))
-        #expect(machine.event(.runEnded(.succeeded, reason: nil)) == .finish(.succeeded, reason: nil, alert: false))
+        #expect(
+            machine.event(.runEnded(.succeeded, reason: nil))
+                == .finish(.succeeded, reason: nil, alert: false))
     }
 }

@@ -54,9 +54,15 @@ struct SchedulerCommand: AsyncParsableCommand {
                 throw ValidationError("\(name): '\(text)' is not a duration such as 30s or 5m")
             }
         }
-        guard try DurationParser.parse(lease) >= .seconds(2) else { throw ValidationError("--lease must be at least 2s") }
-        guard maxConcurrentRuns >= 1 else { throw ValidationError("--max-concurrent-runs must be at least 1") }
-        if let httpPort, !(0...65_535).contains(httpPort) { throw ValidationError("--http-port must be 0 to 65535") }
+        guard try DurationParser.parse(lease) >= .seconds(2) else {
+            throw ValidationError("--lease must be at least 2s")
+        }
+        guard maxConcurrentRuns >= 1 else {
+            throw ValidationError("--max-concurrent-runs must be at least 1")
+        }
+        if let httpPort, !(0...65_535).contains(httpPort) {
+            throw ValidationError("--http-port must be 0 to 65535")
+        }
     }
 
     func run() async throws {
@@ -123,7 +129,9 @@ struct SchedulerCommand: AsyncParsableCommand {
         do {
             let catalog = try JobCatalog.load(directory: directory)
             return JobLoad(
-                jobs: catalog.jobs.map { ScheduledJob(definition: $0.definition, scorer: $0.scorer, text: $0.text) },
+                jobs: catalog.jobs.map {
+                    ScheduledJob(definition: $0.definition, scorer: $0.scorer, text: $0.text)
+                },
                 failedFiles: Set(catalog.problems.compactMap { $0.location?.file }),
                 problems: catalog.problems.map(\.description))
         } catch {

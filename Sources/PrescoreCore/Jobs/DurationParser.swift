@@ -57,7 +57,9 @@ extension Duration {
         var rest = totalMilliseconds
         guard rest > 0 else { return "0s" }
         var text = ""
-        for (unit, size) in [("d", Int64(86_400_000)), ("h", 3_600_000), ("m", 60_000), ("s", 1_000), ("ms", 1)]
+        for (unit, size) in [
+            ("d", Int64(86_400_000)), ("h", 3_600_000), ("m", 60_000), ("s", 1_000), ("ms", 1),
+        ]
         where rest >= size {
             text += "\(rest / size)\(unit)"
             rest %= size

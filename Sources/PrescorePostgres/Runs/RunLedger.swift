@@ -82,7 +82,8 @@ public struct RunLedger: Sendable {
             RETURNING run_id
             """, [job, Self.seconds(now)])
         guard let id = result.rows.first?[0].flatMap({ Int64($0) }) else {
-            throw PostgresError(.protocolViolation, "INSERT … RETURNING gave no row", server: connection.server)
+            throw PostgresError(
+                .protocolViolation, "INSERT … RETURNING gave no row", server: connection.server)
         }
         return id
     }
@@ -161,7 +162,10 @@ public struct RunLedger: Sendable {
             WHERE job = $1 AND run_id = $2 AND lease_token = $3 AND status = 'running'
             RETURNING cancel_requested
             """,
-            [claim.job, String(claim.runID), String(claim.token), Self.seconds(now), String(lease.totalSeconds)])
+            [
+                claim.job, String(claim.runID), String(claim.token), Self.seconds(now),
+                String(lease.totalSeconds),
+            ])
         guard let row = result.rows.first else { return .lost }
         return row[0].map { .cancelRequested($0) } ?? .renewed
     }
@@ -194,7 +198,8 @@ public struct RunLedger: Sendable {
             """,
             [
                 claim.job, String(claim.runID), String(claim.token), status.rawValue, Self.seconds(now),
-                notBefore.map(Self.seconds), String(counts.read), String(counts.scored), String(counts.written),
+                notBefore.map(Self.seconds), String(counts.read), String(counts.scored),
+                String(counts.written),
                 String(counts.failed), cpuSeconds.map { String($0) }, error, modelVersion, definition,
                 attemptStatus.rawValue,
             ])

@@ -34,7 +34,7 @@ extension Migration {
                 CREATE SEQUENCE prescore.run_ids AS bigint;
                 CREATE INDEX job_runs_job_started_at ON prescore.job_runs (job, started_at DESC);
                 """),
-            Migration(
+        Migration(
             version: 3, name: "scheduler: slots, leases and attempts",
             sql: """
                 -- A run is one slot (job, scheduled_for) or one manual trigger; its attempts are rows

@@ -55,7 +55,8 @@ public struct ScoreStore: Sendable {
             return 0
             """
         _ = try evaluate(
-            script, keys: [layout.fenceKey(runID)], arguments: [String(token), String(ttl.components.seconds)])
+            script, keys: [layout.fenceKey(runID)],
+            arguments: [String(token), String(ttl.components.seconds)])
     }
 
     /// Switches the pointer to `run` when no run with an id as high has been published: the
