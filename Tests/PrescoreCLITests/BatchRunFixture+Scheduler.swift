@@ -24,6 +24,17 @@ extension BatchRunFixture {
             loadJobs: { SchedulerCommand.loadJobs(directory) })
     }
 
+    /// A scheduler that has just started the job's 01:00 slot (its clock at 01:00), having first
+    /// looked at 00:54, so that the job's slots count from then on.
+    func schedulerAtFirstSlot(grace: Duration = .seconds(60)) throws -> (ManualClock, Scheduler) {
+        let clock = ManualClock(hours(0.9))
+        let scheduler = try self.scheduler(clock, grace: grace)
+        scheduler.tick()
+        clock.set(hours(1))
+        scheduler.tick()
+        return (clock, scheduler)
+    }
+
     /// One row of prescore.job_runs, as the scheduler tests look at it.
     struct ScheduledRunRow: Equatable {
         var runID: Int64

@@ -61,11 +61,7 @@ import Testing
             """
         try BatchRunFixture.with(schedule: hourly, extra: extra) { fixture in
             try fixture.setSource(rows: 0)  // min_rows (1) fails every attempt
-            let clock = ManualClock(hours(0.9))
-            let scheduler = try fixture.scheduler(clock)
-            scheduler.tick()
-            clock.set(hours(1))
-            scheduler.tick()
+            let (clock, scheduler) = try fixture.schedulerAtFirstSlot()
             scheduler.waitForAttempts()
             var run = try #require(try fixture.scheduledRuns().first)
             #expect(run.status == "retrying")
@@ -111,11 +107,7 @@ import Testing
     @Test func forbidSkipsASlotWhileTheLastRunGoesOn() throws {
         try BatchRunFixture.with(schedule: hourly) { fixture in
             try fixture.setSource(rows: 1_000, pauseAt: 10, pauseSeconds: 2)
-            let clock = ManualClock(hours(0.9))
-            let scheduler = try fixture.scheduler(clock)
-            scheduler.tick()
-            clock.set(hours(1))
-            scheduler.tick()
+            let (clock, scheduler) = try fixture.schedulerAtFirstSlot()
             try fixture.waitForPause()
             clock.set(hours(2))
             scheduler.tick()
@@ -129,11 +121,7 @@ import Testing
     @Test func replaceCancelsTheRunningRunForTheNewSlot() throws {
         try BatchRunFixture.with(schedule: hourly, extra: "concurrency: replace") { fixture in
             try fixture.setSource(rows: 1_000, pauseAt: 10, pauseSeconds: 60)
-            let clock = ManualClock(hours(0.9))
-            let scheduler = try fixture.scheduler(clock)
-            scheduler.tick()
-            clock.set(hours(1))
-            scheduler.tick()
+            let (clock, scheduler) = try fixture.schedulerAtFirstSlot()
             try fixture.waitForPause()
             try fixture.setSource(rows: 1_000)
             clock.set(hours(2))
@@ -185,11 +173,7 @@ import Testing
     @Test func shutdownCancelsRunsStillGoingAfterTheGracePeriod() throws {
         try BatchRunFixture.with(schedule: hourly) { fixture in
             try fixture.setSource(rows: 1_000, pauseAt: 10, pauseSeconds: 60)
-            let clock = ManualClock(hours(0.9))
-            let scheduler = try fixture.scheduler(clock, grace: .seconds(5))
-            scheduler.tick()
-            clock.set(hours(1))
-            scheduler.tick()
+            let (clock, scheduler) = try fixture.schedulerAtFirstSlot(grace: .seconds(5))
             try fixture.waitForPause()
             scheduler.beginShutdown()
             scheduler.tick()

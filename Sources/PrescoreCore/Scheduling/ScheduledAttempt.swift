@@ -45,12 +45,6 @@ public struct ScheduledAttempt: Sendable {
     public let retries: RetryPolicy
     private(set) var state: State
 
-    /// Whether the batch run is going on and nobody asked it to stop.
-    public var isRunning: Bool {
-        if case .running = state { return true }
-        return false
-    }
-
     /// `attempt` is 1-based; `claimedAt` is when the lease was taken.
     public init(attempt: Int, claimedAt: Date, lease: Duration, retries: RetryPolicy) {
         self.attempt = attempt
