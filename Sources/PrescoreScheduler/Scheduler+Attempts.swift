@@ -171,11 +171,12 @@ extension Scheduler {
     func pruneHistory(_ ledger: RunLedger, now: Date) throws {
         guard now.timeIntervalSince(lastPrune) >= 600 else { return }
         lastPrune = now
-        for state in jobs.values {
-            let cutoff = now.addingTimeInterval(-state.job.definition.scheduling.history.totalSeconds)
-            let removed = try ledger.prune(job: state.job.name, finishedBefore: cutoff)
+        let byHistory = Dictionary(grouping: jobs.values.map(\.job)) { $0.definition.scheduling.history }
+        for (history, group) in byHistory {
+            let removed = try ledger.prune(
+                jobs: group.map(\.name), finishedBefore: now.addingTimeInterval(-history.totalSeconds))
             if removed > 0 {
-                logger.info("job \(state.job.name): removed \(removed) run(s) past its history")
+                logger.info("removed \(removed) run(s) past their job's history (\(history.jobFileText))")
             }
         }
     }

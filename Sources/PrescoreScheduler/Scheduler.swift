@@ -145,7 +145,16 @@ public final class Scheduler: @unchecked Sendable {
         logger.info("scheduler \(configuration.instance) started")
         while true {
             tick()
-            if shutdownStarted != nil && active.isEmpty { break }
+            if let started = shutdownStarted {
+                if active.isEmpty { break }
+                // Past grace and a lease, outcomes that still cannot be recorded (PostgreSQL gone)
+                // are given up: their leases expire and another instance retries those runs.
+                let limit = configuration.grace.totalSeconds + configuration.lease.totalSeconds
+                if clock.now().timeIntervalSince(started) > limit {
+                    logger.error("stopping with \(active.count) attempt outcome(s) not recorded")
+                    break
+                }
+            }
             let now = clock.now()
             let wake = nextWake(after: now)
             signal.lock()

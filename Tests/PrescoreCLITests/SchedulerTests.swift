@@ -224,4 +224,19 @@ import Testing
             #expect(try fixture.keys(ofRun: run.runID).isEmpty)  // a's keys were removed
         }
     }
+
+    @Test func runsPastTheJobsHistoryAreDeleted() throws {
+        try BatchRunFixture.with(schedule: "0 1 * * *", extra: "history: 1h") { fixture in
+            let (clock, scheduler) = try fixture.schedulerAtFirstSlot()
+            scheduler.waitForAttempts()
+            #expect(try fixture.scheduledRuns().map(\.status) == ["succeeded"])
+            clock.set(hours(1.9))
+            scheduler.tick()
+            #expect(try fixture.scheduledRuns().count == 1)  // 54 minutes old: kept
+            clock.set(hours(2.2))
+            scheduler.tick()
+            #expect(try fixture.scheduledRuns().isEmpty)
+            #expect(try fixture.attempts(of: 1).isEmpty)
+        }
+    }
 }

@@ -282,15 +282,19 @@ public struct RunLedger: Sendable {
         return result
     }
 
-    /// Deletes `job`'s finished runs (and their attempts) that ended before `cutoff`.
+    /// Deletes the finished runs (and their attempts) of `jobs` that ended before `cutoff`: one
+    /// statement for every job sharing a `history` setting.
     @discardableResult
-    public func prune(job: String, finishedBefore cutoff: Date) throws(PostgresError) -> Int {
+    public func prune(jobs: [String], finishedBefore cutoff: Date) throws(PostgresError) -> Int {
+        guard !jobs.isEmpty else { return 0 }
+        // Job names are `[a-z0-9_-]`, so the array literal needs no quoting.
+        let names = "{" + jobs.joined(separator: ",") + "}"
         let result = try connection.execute(
             """
             DELETE FROM prescore.job_runs
-            WHERE job = $1 AND finished_at < to_timestamp($2::float8)
+            WHERE job = ANY($1::text[]) AND finished_at < to_timestamp($2::float8)
               AND status NOT IN ('queued', 'running', 'retrying')
-            """, [job, Self.seconds(cutoff)])
+            """, [names, Self.seconds(cutoff)])
         return result.affectedRows
     }
 
