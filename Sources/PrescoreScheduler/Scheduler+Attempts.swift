@@ -7,8 +7,7 @@ extension Scheduler {
     /// Claims the runs waiting in PostgreSQL (due slots, manual triggers, retries whose wait is
     /// over, runs whose scheduler died) up to `maxConcurrentRuns`, and starts each.
     func claimRuns(_ ledger: RunLedger, now: Date) throws {
-        let free = configuration.maxConcurrentRuns - active.count
-        guard free > 0, !jobs.isEmpty else { return }
+        guard active.count < configuration.maxConcurrentRuns, !jobs.isEmpty else { return }
         for candidate in try ledger.candidates(now: now) {
             guard active.count < configuration.maxConcurrentRuns else { break }
             guard active[candidate.runID] == nil, let job = jobs[candidate.job]?.job else { continue }
@@ -119,13 +118,17 @@ extension Scheduler {
             guard let attempt = active[runID], let (action, report) = attempt.outcome else { continue }
             let claim = attempt.claim
             let job = attempt.job
-            let counts = report?.counts ?? RunCounts()
             let seconds = (ContinuousClock.now - attempt.started).totalSeconds
+            /// Records the attempt's report under the run's new status; false when the lease was lost.
+            func record(_ status: RunStatus, notBefore: Date? = nil, error: String?) throws -> Bool {
+                try ledger.finish(
+                    claim, status: status, notBefore: notBefore, counts: report?.counts ?? RunCounts(),
+                    modelVersion: job.scorer.version, definition: job.text, cpuSeconds: report?.cpuSeconds,
+                    error: error, now: now)
+            }
             switch action {
             case .finish(let status, let reason, let alert):
-                let recorded = try ledger.finish(
-                    claim, status: status, counts: counts, modelVersion: job.scorer.version,
-                    definition: job.text, cpuSeconds: report?.cpuSeconds, error: reason, now: now)
+                let recorded = try record(status, error: reason)
                 let line =
                     "job \(job.name): run \(runID) \(status.rawValue) after attempt \(claim.attempt)"
                     + (reason.map { ": \($0)" } ?? "")
@@ -142,10 +145,8 @@ extension Scheduler {
                             attempts: claim.attempt, error: reason))
                 }
             case .retry(let delay, let reason):
-                let recorded = try ledger.finish(
-                    claim, status: .retrying, notBefore: now.addingTimeInterval(delay.totalSeconds),
-                    counts: counts, modelVersion: job.scorer.version, definition: job.text,
-                    cpuSeconds: report?.cpuSeconds, error: reason, now: now)
+                let recorded = try record(
+                    .retrying, notBefore: now.addingTimeInterval(delay.totalSeconds), error: reason)
                 if recorded {
                     logger.warning(
                         "job \(job.name): run \(runID) attempt \(claim.attempt) failed, retrying in \(delay.jobFileText): \(reason)"

@@ -12,7 +12,7 @@ extension Scheduler {
         for (name, var state) in jobs {
             if let due = state.nextDue, due > now { continue }
             let job = state.job.definition
-            let zone = timeZone(of: job)
+            let zone = job.timeZone
             let cursor = try state.cursor ?? ledger.lastSlot(job: name) ?? now
             if job.scheduling.suspend {
                 // Slots of a suspended job are neither run nor recorded.

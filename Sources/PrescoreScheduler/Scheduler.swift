@@ -282,10 +282,6 @@ public final class Scheduler: @unchecked Sendable {
         return now.timeIntervalSince(started) >= configuration.grace.totalSeconds
     }
 
-    func timeZone(of job: JobDefinition) -> TimeZone {
-        TimeZone(identifier: job.timezone) ?? TimeZone(identifier: "UTC")!
-    }
-
     func waitForWebhooks(upTo seconds: Double) {
         let deadline = Date().addingTimeInterval(seconds)
         signal.lock()

@@ -28,7 +28,7 @@ struct JobsListCommand: ParsableCommand {
         let now = Date()
         let rows = catalog.jobs.map { job in
             let definition = job.definition
-            let zone = TimeZone(identifier: definition.timezone) ?? .gmt
+            let zone = definition.timeZone
             let next = definition.schedule.nextFire(after: now, in: zone)
             let last = latest[definition.name]
             return [

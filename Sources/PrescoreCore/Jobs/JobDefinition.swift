@@ -1,3 +1,5 @@
+import Foundation
+
 /// One job, as its `jobs/NAME.yaml` file defines it. The keys and their meaning are a contract that
 /// other tools write against (see docs/jobs.md): rename nothing.
 public struct JobDefinition: Sendable {
@@ -61,6 +63,10 @@ public struct JobDefinition: Sendable {
 
     /// Default time allowed for one realtime fetch-and-score.
     public static let defaultRealtimeTimeout: Duration = .milliseconds(50)
+
+    /// `timezone` as a zone, for fire times. The parser refuses unknown names, so the fallback to
+    /// UTC only serves definitions built in code.
+    public var timeZone: TimeZone { TimeZone(identifier: timezone) ?? .gmt }
 
     /// A location for `field`, falling back to the file alone.
     public func location(of field: String) -> SourceLocation {
