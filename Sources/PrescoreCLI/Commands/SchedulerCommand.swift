@@ -72,14 +72,13 @@ struct SchedulerCommand: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 
-        // libpq and file reads block: on a thread of their own, never the cooperative pool.
-        let databaseURL = database.resolvedURL
+        // The jobs themselves are read by the scheduler's first tick; a missing folder stops here.
         let directory = jobsDirectory.jobsDirectory
-        let (applied, first) = try await Self.onThread {
-            (try Migrator().migrate(PostgresConnection(url: databaseURL)), Self.loadJobs(directory))
-        }
+        try JobCatalog.checkFolder(directory)
+        // libpq blocks: on a thread of its own, never the cooperative pool.
+        let databaseURL = database.resolvedURL
+        let applied = try await Self.onThread { try Migrator().migrate(PostgresConnection(url: databaseURL)) }
         if !applied.isEmpty { logger.info("applied migrations \(applied.map(\.version))") }
-        if first.folderUnreadable { throw CLIError(.fileNotReadable, first.problems.joined(separator: "\n")) }
 
         var configuration = Scheduler.Configuration(
             databaseURL: database.resolvedURL, redisURL: try RedisURL(redis.resolvedURL),

@@ -20,12 +20,7 @@ struct JobCatalog {
 
     /// Reads `directory/*.yaml` (and `*.yml`), in file-name order.
     static func load(directory: String) throws -> JobCatalog {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory),
-            isDirectory.boolValue
-        else {
-            throw CLIError(.fileNotReadable, "jobs folder \(directory) does not exist (set --jobs-dir)")
-        }
+        try checkFolder(directory)
         let names = try FileManager.default.contentsOfDirectory(atPath: directory)
             .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }
             .sorted()
@@ -60,6 +55,16 @@ struct JobCatalog {
             }
         }
         return catalog
+    }
+
+    /// Throws when `directory` is not a folder: the one problem that stops every job loading.
+    static func checkFolder(_ directory: String) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory),
+            isDirectory.boolValue
+        else {
+            throw CLIError(.fileNotReadable, "jobs folder \(directory) does not exist (set --jobs-dir)")
+        }
     }
 
     /// The job called `name`. When there is none, the error lists the jobs there are, and the
