@@ -19,6 +19,8 @@ public struct BatchReport: Sendable {
     public var removedRuns: [Int64]
     /// Set when the run's partial keys could not be removed (Redis gone): they expire with the TTL.
     public var cleanupProblem: String?
+    /// How many times the Redis connection was lost and replaced (within `ReconnectBudget`).
+    public var redisReconnects: Int
     public var dryRun: Bool
 }
 

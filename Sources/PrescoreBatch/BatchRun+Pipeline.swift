@@ -6,8 +6,8 @@ import PrescoreRedis
 extension BatchRun {
     /// Reads, scores and writes every row; returns the counts once all three stages have finished.
     func stream(
-        plan: SourcePlan, source: PostgresConnection, redis: RedisConnection?, runID: Int64, buckets: Int,
-        cancellation: CancellationFlag, progress: (RunCounts) -> Void,
+        plan: SourcePlan, source: PostgresConnection, redis: RedisSession?, runID: Int64, buckets: Int,
+        live: LiveCounts, cancellation: CancellationFlag, progress: (RunCounts) -> Void,
         log: (String) -> Void
     ) throws -> (counts: RunCounts, largestBucket: Int) {
         let state = StageState()
@@ -28,7 +28,7 @@ extension BatchRun {
         var writerDone: DispatchSemaphore?
         if let redis {
             let writer = ScoreWriter(
-                connection: redis, layout: layout, runID: runID, bucketCount: buckets, ttl: job.output.ttl)
+                session: redis, layout: layout, runID: runID, bucketCount: buckets, ttl: job.output.ttl)
             writerDone = Self.onThread("prescore-write") {
                 var writer = writer
                 while let batch = toWrite.pop() {
@@ -74,12 +74,14 @@ extension BatchRun {
             counts.scored = counts.read - counts.failed
             if writerDone != nil { toWrite.push(batch) }
             counts.written = state.written.load(ordering: .relaxed)
+            live.set(counts)
             progress(counts)
         }
         toWrite.close()
         readerDone.wait()
         writerDone?.wait()
         counts.written = state.written.load(ordering: .relaxed)
+        live.set(counts)
         if let reason = cancellation.cancellationReason { throw BatchError(.runCancelled, reason) }
         if let failure = state.failure { throw failure }
         if redis != nil && counts.written != counts.scored {

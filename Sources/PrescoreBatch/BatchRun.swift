@@ -11,24 +11,33 @@ import PrescoreRedis
 /// binary COPY into batches, the caller's thread scores each batch on all cores, and the writer
 /// pipelines HSETs to Redis. Bounded queues between them keep memory flat whatever the row count.
 /// `RunLifecycle` decides what happens when the stream ends or anything fails.
+///
+/// What is survived: a lost Redis connection is reconnected within a `ReconnectBudget` (3 in
+/// 30 s) and the writes in flight are sent again; a lost bookkeeping connection is reconnected at
+/// the next heartbeat. A lost source connection fails the run: its snapshot cannot be resumed.
 public struct BatchRun: Sendable {
+    /// Who owns the run, which decides what it records.
+    public enum Mode: Sendable, Equatable {
+        /// `prescore run`, `trigger --now`: the run records itself in `prescore.job_runs` and holds
+        /// its lease there by a heartbeat (`RunHeartbeat`) until it ends.
+        case manual
+        /// An attempt of a run a scheduler claimed: the run row exists and the scheduler holds its
+        /// lease and records the outcome; the attempt writes and publishes under its fencing
+        /// token, behind the run's fence.
+        case attempt(Attempt)
+        /// Read and score everything, check the guards, write and record nothing.
+        case dryRun
+    }
+
     public struct Options: Sendable {
-        /// Read and score everything, write and record nothing.
-        public var dryRun = false
-        public var trigger = RunTrigger.manual
-        public var scheduledFor: Int64?
+        public var mode: Mode
         /// Rows per batch: big enough that a bucket gets several fields per HSET, small enough to
         /// keep memory low (a batch of 16 features is about 4 MB).
         public var batchSize: Int
-        /// Set when a scheduler runs this as an attempt of a run it claimed: the run row exists
-        /// and the scheduler records the outcome; the attempt writes and publishes under its
-        /// fencing token, behind the run's fence.
-        public var attempt: Attempt?
 
-        public init(dryRun: Bool = false, batchSize: Int = 65_536, attempt: Attempt? = nil) {
-            self.dryRun = dryRun
+        public init(mode: Mode = .manual, batchSize: Int = 65_536) {
+            self.mode = mode
             self.batchSize = batchSize
-            self.attempt = attempt
         }
     }
 
@@ -74,154 +83,281 @@ public struct BatchRun: Sendable {
     }
 
     var layout: ScoreLayout { ScoreLayout(prefix: job.output.prefix, job: job.name) }
+    var isDryRun: Bool { options.mode == .dryRun }
+    var applicationName: String { "prescore run \(job.name)" }
+    var modelVersion: String { scorer.version ?? "unversioned" }
 
     /// Runs the job. Errors thrown here happen before a run exists (a server that cannot be
-    /// reached, a source that does not fit the model); once the run is recorded, every outcome is a
-    /// report, failures included.
+    /// reached, a source that does not fit the model, a cancel before the start); once the run is
+    /// recorded, every outcome is a report, failures included.
     public func run(
-        cancellation: CancellationFlag, progress: (BatchProgress) -> Void, log: (String) -> Void
+        cancellation: CancellationFlag, progress: @escaping (BatchProgress) -> Void,
+        log: @escaping @Sendable (String) -> Void
     ) throws -> BatchReport {
-        let clock = ContinuousClock()
-        let started = clock.now
+        let started = ContinuousClock.now
         let cpuAtStart = Self.cpuSeconds()
-        let applicationName = "prescore run \(job.name)"
+        let prepared = try prepare(cancellation: cancellation, log: log)
+        let identity = try recordStart(prepared, cancellation: cancellation, log: log)
+        let live = LiveCounts()
+        prepared.bookkeeping?.startHeartbeat(
+            job: job.name, runID: identity.runID, counts: live, cpuAtStart: cpuAtStart,
+            cancellation: cancellation, log: log)
+
+        var lifecycle = RunLifecycle(
+            guards: job.guards, maxFailedFraction: job.maxFailedFraction, dryRun: isDryRun)
+        let written = write(
+            prepared, identity, live: live, lifecycle: &lifecycle, cancellation: cancellation,
+            progress: { counts in
+                progress(
+                    BatchProgress(
+                        counts: counts, expectedRows: prepared.expectedRows,
+                        elapsedSeconds: (ContinuousClock.now - started).totalSeconds))
+            }, log: log)
+        _ = try? prepared.source.execute("ROLLBACK")
+        prepared.bookkeeping?.stopHeartbeat()
+        var action = written.action
+        if action == .publish {
+            action = publish(prepared, identity, rows: written.counts.written, &lifecycle)
+        }
+        let cleanup = cleanUp(after: action, prepared, identity, log: log)
+        let (status, reason) = Self.outcome(of: action)
+        let cpuSeconds = Self.cpuSeconds() - cpuAtStart
+        recordEnd(
+            prepared, identity, status: status, counts: written.counts, cpuSeconds: cpuSeconds,
+            error: [reason, cleanup.problem].compactMap { $0 }.joined(separator: "; ").nilIfEmpty, log: log)
+        return BatchReport(
+            job: job.name, runID: isDryRun ? nil : identity.runID, status: status, counts: written.counts,
+            reason: reason, seconds: (ContinuousClock.now - started).totalSeconds, cpuSeconds: cpuSeconds,
+            buckets: prepared.buckets, largestBucket: written.largestBucket, removedRuns: cleanup.removed,
+            cleanupProblem: cleanup.problem, redisReconnects: prepared.redis?.reconnects ?? 0,
+            dryRun: isDryRun)
+    }
+
+    // MARK: - Stages
+
+    /// What the run has before it writes: the source snapshot and its plan, Redis, the published
+    /// run, the bucket count.
+    struct Prepared {
+        var source: PostgresConnection
+        var plan: SourcePlan
+        var redis: RedisSession?
+        var published: PublishedRun?
+        var expectedRows: Int
+        var buckets: Int
+        var bookkeeping: RunBookkeeping?
+    }
+
+    /// The run's ids: `runID` is what Redis keys are written under (the attempt's token for a
+    /// scheduled attempt), `computedAt` its start in Unix seconds.
+    struct Identity {
+        var runID: Int64
+        var computedAt: Int64
+    }
+
+    /// Connects, opens the snapshot and plans the source. A dry run goes on without Redis.
+    func prepare(cancellation: CancellationFlag, log: (String) -> Void) throws -> Prepared {
         let source = try PostgresConnection(url: databaseURL, applicationName: applicationName)
+        try checkNotCancelled(cancellation)
         try source.beginSnapshot()
         let plan = try SourcePlan(
             source: job.sourceQuery, columns: source.describe(job.sourceQuery).columns, scorer: scorer)
+        // In a savepoint: a failing EXPLAIN must not abort the snapshot the COPY reads from.
         let estimate = (try? source.estimatedRows(plan.query)) ?? 0
-
-        let redis: RedisConnection?
+        try checkNotCancelled(cancellation)
+        var redis: RedisSession?
         do {
-            redis = try Self.connect(redisURL, name: applicationName)
-        } catch  where options.dryRun {
+            redis = try RedisSession(url: redisURL, name: applicationName)
+        } catch {
+            guard isDryRun else { throw error }
             log("Redis cannot be reached (\(error)); the dry run checks no guard against the published run")
-            redis = nil
         }
-        let store = redis.map { ScoreStore(connection: $0, layout: layout) }
-        let published = try store?.published()
+        let published = try redis?.perform { try ScoreStore(connection: $0, layout: layout).published() }
         let expectedRows = max(estimate, published?.rows ?? 0)
-        let buckets = ScoreLayout.bucketCount(expectedRows: expectedRows)
+        let bookkeeping =
+            options.mode == .manual
+            ? try RunBookkeeping(databaseURL: databaseURL, applicationName: applicationName) : nil
+        try checkNotCancelled(cancellation)
+        return Prepared(
+            source: source, plan: plan, redis: redis, published: published, expectedRows: expectedRows,
+            buckets: ScoreLayout.bucketCount(expectedRows: expectedRows), bookkeeping: bookkeeping)
+    }
 
-        var runID: Int64?
-        var history: RunHistory?
-        var computedAt = Int64(Date().timeIntervalSince1970)
-        if let attempt = options.attempt {
-            runID = attempt.token
-        } else if !options.dryRun {
-            let bookkeeping = try PostgresConnection(url: databaseURL, applicationName: applicationName)
-            history = RunHistory(connection: bookkeeping)
-            let record = try history!.start(
-                job: job.name, trigger: options.trigger, scheduledFor: options.scheduledFor,
-                modelVersion: modelVersion, definition: definitionText)
-            runID = record.runID
-            computedAt = record.startedAt
-        }
-
-        var lifecycle = RunLifecycle(
-            guards: job.guards, maxFailedFraction: job.maxFailedFraction, dryRun: options.dryRun)
-        var counts = RunCounts()
-        var action: RunLifecycle.Action
-        var largestBucket = 0
-        do {
-            if let store, let runID {
-                try checkMemory(store.connection, expectedRows: expectedRows, keyKind: plan.keyKind)
-                if let attempt = options.attempt {
-                    try store.raiseFence(runID: attempt.runID, token: attempt.token, ttl: job.output.ttl)
+    /// Records the run's start (a manual run only; the scheduler recorded its attempts), after
+    /// closing the job's runs whose process died.
+    func recordStart(_ prepared: Prepared, cancellation: CancellationFlag, log: (String) -> Void) throws
+        -> Identity
+    {
+        switch options.mode {
+        case .attempt(let attempt):
+            return Identity(runID: attempt.token, computedAt: Int64(Date().timeIntervalSince1970))
+        case .dryRun:
+            return Identity(runID: 0, computedAt: Int64(Date().timeIntervalSince1970))
+        case .manual:
+            guard let bookkeeping = prepared.bookkeeping else {
+                preconditionFailure("a manual run records itself")
+            }
+            do {
+                let closed = try bookkeeping.withHistory {
+                    try LapsedRunReaper(history: $0, redisURL: redisURL).reap(job: job.name)
                 }
-                try store.register(
-                    PublishedRun(
-                        runID: runID, buckets: buckets, modelVersion: modelVersion, computedAt: computedAt,
-                        rows: 0),
-                    ttl: job.output.ttl)
+                for line in closed { log(line) }
+            } catch {
+                log("runs whose process died could not be closed now: \(error)")
+            }
+            let record = try bookkeeping.withHistory {
+                try $0.start(
+                    job: job.name, trigger: .manual, modelVersion: modelVersion, definition: definitionText,
+                    outputPrefix: job.output.prefix, lease: bookkeeping.lease)
+            }
+            return Identity(runID: record.runID, computedAt: record.startedAt)
+        }
+    }
+
+    /// Registers the run in Redis and streams every row; returns what the lifecycle decided and
+    /// how far the run got.
+    func write(
+        _ prepared: Prepared, _ identity: Identity, live: LiveCounts, lifecycle: inout RunLifecycle,
+        cancellation: CancellationFlag, progress: @escaping (RunCounts) -> Void,
+        log: @escaping (String) -> Void
+    ) -> (action: RunLifecycle.Action, counts: RunCounts, largestBucket: Int) {
+        do {
+            let redis = isDryRun ? nil : prepared.redis
+            if let redis {
+                try redis.perform { connection in
+                    let store = ScoreStore(connection: connection, layout: layout)
+                    try checkMemory(
+                        connection, expectedRows: prepared.expectedRows, keyKind: prepared.plan.keyKind)
+                    if case .attempt(let attempt) = options.mode {
+                        try store.raiseFence(runID: attempt.runID, token: attempt.token, ttl: job.output.ttl)
+                    }
+                    try store.register(
+                        PublishedRun(
+                            runID: identity.runID, buckets: prepared.buckets, modelVersion: modelVersion,
+                            computedAt: identity.computedAt, rows: 0),
+                        ttl: job.output.ttl)
+                }
             }
             let streamed = try stream(
-                plan: plan, source: source, redis: options.dryRun ? nil : redis, runID: runID ?? 0,
-                buckets: buckets, cancellation: cancellation,
-                progress: { counts in
-                    progress(
-                        BatchProgress(
-                            counts: counts, expectedRows: expectedRows,
-                            elapsedSeconds: (clock.now - started).totalSeconds))
-                }, log: log)
-            counts = streamed.counts
-            largestBucket = streamed.largestBucket
-            action = lifecycle.event(.sourceFinished(counts, publishedRows: published?.rows))
+                plan: prepared.plan, source: prepared.source, redis: redis, runID: identity.runID,
+                buckets: prepared.buckets, live: live, cancellation: cancellation, progress: progress,
+                log: log)
+            return (
+                lifecycle.event(.sourceFinished(streamed.counts, publishedRows: prepared.published?.rows)),
+                streamed.counts, streamed.largestBucket
+            )
         } catch let error as BatchError where error.code == .runCancelled {
-            action = lifecycle.event(.cancelRequested(cancellation.cancellationReason ?? error.message))
+            let reason = cancellation.cancellationReason ?? error.message
+            return (lifecycle.event(.cancelRequested(reason)), live.current, 0)
         } catch {
-            action = lifecycle.event(
-                cancellation.cancellationReason.map { .cancelRequested($0) } ?? .failed(Self.reason(error)))
+            let event: RunLifecycle.Event =
+                cancellation.cancellationReason.map { .cancelRequested($0) } ?? .failed(Self.reason(error))
+            return (lifecycle.event(event), live.current, 0)
         }
-        _ = try? source.execute("ROLLBACK")
+    }
 
-        var removed: [Int64] = []
-        var cleanupProblem: String?
-        if action == .publish, let runID {
-            do {
-                let run = PublishedRun(
-                    runID: runID, buckets: buckets, modelVersion: modelVersion, computedAt: computedAt,
-                    rows: counts.written)
-                let refusal = try withStore(store!) { try $0.publish(run, fence: options.attempt?.runID) }
-                switch refusal {
-                case nil: action = lifecycle.event(.published)
-                case .newerRun(let newer): action = lifecycle.event(.publishRefused(newerRun: newer))
-                case .fenced(let token): action = lifecycle.event(.publishFenced(byAttempt: token))
+    /// The compare-and-set publish. A manual run first makes sure it still owns its row (not
+    /// recorded abandoned while it ran). Sent again after a lost connection, a publish that had
+    /// gone through finds its own run id as `high`: that is a success, not a refusal.
+    func publish(
+        _ prepared: Prepared, _ identity: Identity, rows: Int, _ lifecycle: inout RunLifecycle
+    ) -> RunLifecycle.Action {
+        do {
+            if let bookkeeping = prepared.bookkeeping {
+                let owned = try bookkeeping.withHistory {
+                    try $0.heartbeat(
+                        job: job.name, runID: identity.runID, counts: RunCounts(), cpuSeconds: 0,
+                        lease: bookkeeping.lease)
                 }
-            } catch {
-                action = lifecycle.event(.failed(Self.reason(error)))
+                if owned == .lost {
+                    return lifecycle.event(.failed("the run was recorded abandoned while it ran"))
+                }
             }
+            let run = PublishedRun(
+                runID: identity.runID, buckets: prepared.buckets, modelVersion: modelVersion,
+                computedAt: identity.computedAt, rows: rows)
+            let fence: Int64? = if case .attempt(let attempt) = options.mode { attempt.runID } else { nil }
+            let refusal = try prepared.redis!.perform { connection in
+                try ScoreStore(connection: connection, layout: layout).publish(run, fence: fence)
+            }
+            switch refusal {
+            case nil, .newerRun(identity.runID): return lifecycle.event(.published)
+            case .newerRun(let newer): return lifecycle.event(.publishRefused(newerRun: newer))
+            case .fenced(let token): return lifecycle.event(.publishFenced(byAttempt: token))
+            }
+        } catch {
+            return lifecycle.event(.failed(Self.reason(error)))
         }
+    }
+
+    /// After a publish, removes runs beyond `keep_runs` and abandoned ones; after a failure, the
+    /// run's own keys.
+    func cleanUp(
+        after action: RunLifecycle.Action, _ prepared: Prepared, _ identity: Identity, log: (String) -> Void
+    ) -> (removed: [Int64], problem: String?) {
+        guard let redis = prepared.redis, !isDryRun else { return ([], nil) }
         switch action {
         case .succeed:
             do {
-                removed = try withStore(store!) { store in
-                    try store.trim(keepRuns: job.output.keepRuns) + store.sweepAbandonedRuns()
+                let removed = try redis.perform { connection in
+                    let store = ScoreStore(connection: connection, layout: layout)
+                    return try store.trim(keepRuns: job.output.keepRuns) + store.sweepAbandonedRuns()
                 }
+                return (removed, nil)
             } catch {
                 log(
                     "the run is published, but removing old runs failed (their keys expire with the TTL): \(error)"
                 )
+                return ([], nil)
             }
         case .discard:
-            if let store, let runID {
-                do {
-                    try withStore(store) { try $0.deleteRun(runID, buckets: buckets) }
-                } catch {
-                    cleanupProblem =
-                        "its keys could not be removed and expire within \(job.output.ttl): \(error)"
+            do {
+                try redis.perform { connection in
+                    try ScoreStore(connection: connection, layout: layout)
+                        .deleteRun(identity.runID, buckets: prepared.buckets)
                 }
+                return ([], nil)
+            } catch {
+                return (
+                    [],
+                    "its keys could not be removed and expire within \(job.output.ttl.jobFileText): \(error)"
+                )
             }
         case .none, .publish, .reportDryRun:
-            break
+            return ([], nil)
         }
-
-        let status: RunStatus
-        let reason: String?
-        switch action {
-        case .discard(let finalStatus, let why), .reportDryRun(let finalStatus, let why?):
-            (status, reason) = (finalStatus, why)
-        default:
-            (status, reason) = (.succeeded, nil)
-        }
-        let cpuSeconds = Self.cpuSeconds() - cpuAtStart
-        if let history, let runID {
-            do {
-                try history.finish(
-                    job: job.name, runID: runID, status: status, counts: counts, cpuSeconds: cpuSeconds,
-                    error: [reason, cleanupProblem].compactMap { $0 }.joined(separator: "; ").nilIfEmpty)
-            } catch {
-                log("could not record how run \(runID) ended in prescore.job_runs: \(error)")
-            }
-        }
-        return BatchReport(
-            job: job.name, runID: runID, status: status, counts: counts, reason: reason,
-            seconds: (clock.now - started).totalSeconds, cpuSeconds: cpuSeconds, buckets: buckets,
-            largestBucket: largestBucket, removedRuns: removed, cleanupProblem: cleanupProblem,
-            dryRun: options.dryRun)
     }
 
-    var modelVersion: String { scorer.version ?? "unversioned" }
+    /// Records how a manual run ended (the scheduler records its attempts itself).
+    func recordEnd(
+        _ prepared: Prepared, _ identity: Identity, status: RunStatus, counts: RunCounts, cpuSeconds: Double,
+        error: String?, log: (String) -> Void
+    ) {
+        guard let bookkeeping = prepared.bookkeeping else { return }
+        do {
+            let recorded = try bookkeeping.withHistory {
+                try $0.finish(
+                    job: job.name, runID: identity.runID, status: status, counts: counts,
+                    cpuSeconds: cpuSeconds,
+                    error: error)
+            }
+            if !recorded { log("run \(identity.runID) had been recorded abandoned meanwhile; left as it is") }
+        } catch {
+            log(
+                "could not record how run \(identity.runID) ended in prescore.job_runs (\(error)); "
+                    + "its lease lapses and the next command that looks records it abandoned")
+        }
+    }
+
+    static func outcome(of action: RunLifecycle.Action) -> (RunStatus, String?) {
+        switch action {
+        case .discard(let status, let why), .reportDryRun(let status, let why?): (status, why)
+        default: (.succeeded, nil)
+        }
+    }
+
+    func checkNotCancelled(_ cancellation: CancellationFlag) throws {
+        if let reason = cancellation.cancellationReason { throw BatchError(.runCancelled, reason) }
+    }
 
     /// Refuses a run that Redis' `maxmemory` cannot hold beside what it already holds (the kept
     /// runs included). Without `maxmemory` Redis takes what the machine has, and the check is skipped.
@@ -243,18 +379,7 @@ public struct BatchRun: Sendable {
         }
     }
 
-    /// Runs `body` with `store`, and once more on a fresh connection when the first one was lost
-    /// (a CLIENT KILL mid-run must not keep the run from cleaning up after itself).
-    private func withStore<R>(_ store: ScoreStore, _ body: (ScoreStore) throws -> R) throws -> R {
-        do {
-            return try body(store)
-        } catch let error as RedisError where error.code == .connectionLost {
-            let fresh = try Self.connect(redisURL, name: "prescore run \(job.name)")
-            return try body(ScoreStore(connection: fresh, layout: layout))
-        }
-    }
-
-    static func connect(_ url: RedisURL, name: String) throws -> RedisConnection {
+    static func connect(_ url: RedisURL, name: String) throws(RedisError) -> RedisConnection {
         let connection = try RedisConnection(url: url, timeout: .seconds(30))
         // Named, so that an operator (or a test) can find it in CLIENT LIST.
         _ = try? connection.command("CLIENT", "SETNAME", name.replacingOccurrences(of: " ", with: ":"))

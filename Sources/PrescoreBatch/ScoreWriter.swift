@@ -7,9 +7,10 @@ import PrescoreRedis
 /// Rows are grouped by bucket so that each bucket gets one `HSET key field value field value …`
 /// per batch (several fields a command is about twice as fast for Redis as one). The first write to
 /// a bucket is followed by its `EXPIRE`, the TTL safety net. Within a batch rows keep their order,
-/// so a key that appears twice keeps its last score.
+/// so a key that appears twice keeps its last score. When the connection breaks, the session
+/// reconnects and the whole pipeline is sent again: every command in it is idempotent.
 struct ScoreWriter {
-    let connection: RedisConnection
+    let session: RedisSession
     let bucketCount: Int
     private let stem: [UInt8]
     private let ttlSeconds: String
@@ -19,8 +20,8 @@ struct ScoreWriter {
     private var buffer = RESPCommandBuffer(reservingCapacity: 1 << 20)
     private var order: [(bucket: Int, row: Int)] = []
 
-    init(connection: RedisConnection, layout: ScoreLayout, runID: Int64, bucketCount: Int, ttl: Duration) {
-        self.connection = connection
+    init(session: RedisSession, layout: ScoreLayout, runID: Int64, bucketCount: Int, ttl: Duration) {
+        self.session = session
         self.bucketCount = bucketCount
         stem = Array(layout.bucketKeyStem(run: runID).utf8)
         ttlSeconds = String(ttl.components.seconds)
@@ -61,8 +62,9 @@ struct ScoreWriter {
             }
             start = end
         }
-        if let error = try connection.pipeline(buffer).first {
-            throw RedisError(.commandFailed, error.message, server: connection.url.description)
+        let pending = buffer
+        if let error = try session.perform({ try $0.pipeline(pending) }).first {
+            throw RedisError(.commandFailed, error.message, server: session.url.description)
         }
         return order.count
     }

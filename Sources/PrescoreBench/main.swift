@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 
 /// Benchmarks that print their figures beside the limits they are measured against (`make bench`).
 /// Speed goals live here, never as timed assertions in tests.
@@ -11,4 +12,6 @@ struct PrescoreBench: ParsableCommand {
         ])
 }
 
+// As in `prescore`: a lost connection is an error, never a silent death by SIGPIPE.
+signal(SIGPIPE, SIG_IGN)
 PrescoreBench.main()

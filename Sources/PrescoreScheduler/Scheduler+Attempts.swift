@@ -42,7 +42,8 @@ extension Scheduler {
         let batch = BatchRun(
             job: job.definition, definitionText: job.text, scorer: job.scorer,
             databaseURL: configuration.databaseURL, redisURL: configuration.redisURL,
-            options: BatchRun.Options(attempt: BatchRun.Attempt(runID: claim.runID, token: claim.token)))
+            options: BatchRun.Options(
+                mode: .attempt(BatchRun.Attempt(runID: claim.runID, token: claim.token))))
         let logger = self.logger
         let runID = claim.runID
         let thread = Thread { [self] in

@@ -34,12 +34,20 @@ struct CronNextCommand: ParsableCommand {
     @Option(name: .customLong("count"), help: "How many fire times.")
     var count = 5
 
+    /// Enough for any listing; a larger count is a typo that would only spin.
+    static let maxCount = 100_000
+
+    func validate() throws {
+        guard (1...Self.maxCount).contains(count) else {
+            throw ValidationError("--count must be 1 to \(Self.maxCount)")
+        }
+    }
+
     func run() throws {
         guard let zone = TimeZone(identifier: timezone) else {
             throw CLIError(
                 .invalidInput, "unknown time zone '\(timezone)': use an IANA name such as Europe/Berlin")
         }
-        guard count >= 1 else { throw CLIError(.invalidInput, "--count must be at least 1") }
         let cron: CronExpression
         do {
             cron = try CronExpression(expression)

@@ -17,7 +17,9 @@ struct DemoSeedCommand: ParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     func validate() throws {
-        guard entities > 0 else { throw ValidationError("--entities must be at least 1") }
+        guard (1...1_000_000_000).contains(entities) else {
+            throw ValidationError("--entities must be 1 to 1000000000")
+        }
     }
 
     func run() throws {

@@ -15,8 +15,9 @@ struct RunCommand: ParsableCommand {
             atomically; otherwise the published scores stay as they were and the run's keys are \
             removed. Every run is recorded in prescore.job_runs (see prescore runs).
 
-            Exit status: 0 when the run published (or the dry run passed), 1 when it failed, \
-            130 when SIGINT or SIGTERM cancelled it.
+            Exit status: 0 when the run published (or the dry run passed), 1 when it failed \
+            (a server lost included), 130 when SIGINT and 143 when SIGTERM cancelled it (a second \
+            signal exits at once), 64 for a usage error.
             """)
 
     @Argument(help: "The job's name.")
@@ -34,13 +35,16 @@ struct RunCommand: ParsableCommand {
     @OptionGroup var redis: RedisOptions
 
     func validate() throws {
-        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+        guard (1...1_048_576).contains(batchSize) else {
+            throw ValidationError("--batch-size must be 1 to 1048576")
+        }
     }
 
     func run() throws {
         try Self.runNow(
             job: job, jobsDirectory: jobsDirectory.jobsDirectory, databaseURL: database.resolvedURL,
-            redisURL: redis.resolvedURL, options: BatchRun.Options(dryRun: dryRun, batchSize: batchSize))
+            redisURL: redis.resolvedURL,
+            options: BatchRun.Options(mode: dryRun ? .dryRun : .manual, batchSize: batchSize))
     }
 
     /// Runs `job` in this process (`prescore run`, `prescore trigger --now`), cancelled by SIGINT
@@ -63,7 +67,7 @@ struct RunCommand: ParsableCommand {
         printSummary(report)
         switch report.status {
         case .succeeded: return
-        case .cancelled: throw ExitCode(130)
+        case .cancelled: throw ExitCode(signals.exitStatus)
         default: throw ExitCode.failure
         }
     }
@@ -84,6 +88,7 @@ struct RunCommand: ParsableCommand {
                 line += "; removed run " + report.removedRuns.map(String.init).joined(separator: ", ")
             }
         }
+        if report.redisReconnects > 0 { line += "; reconnected to Redis \(report.redisReconnects)x" }
         if let reason = report.reason { line += ": \(reason)" }
         if let problem = report.cleanupProblem { line += "; \(problem)" }
         if report.status == .succeeded {

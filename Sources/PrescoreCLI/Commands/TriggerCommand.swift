@@ -13,7 +13,7 @@ struct TriggerCommand: ParsableCommand {
             the next scheduler tick, within about a second, claims and starts it, with the job's \
             retries. A manual run starts whatever the job's concurrency policy and suspend say, as \
             `kubectl create job --from=cronjob/…` does. With --now this process runs it at once, as \
-            `prescore run` does, and exits with its status (0 published, 1 failed, 130 cancelled).
+            `prescore run` does, and exits with its status (0 published, 1 failed, 130 or 143 cancelled by SIGINT or SIGTERM).
             """)
 
     @Argument(help: "The job's name.")

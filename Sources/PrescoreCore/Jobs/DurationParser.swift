@@ -2,7 +2,12 @@
 /// compounds of those largest unit first (`1h30m`, `2d12h`, `1.5s`).
 ///
 /// Units must not repeat or go up (`30m1h` is refused) because such a value is almost always a typo.
+/// A duration longer than `maximum` (100 years) is refused with an error rather than overflowing:
+/// no setting needs more, and every later sum (a lease added to a time, a TTL) stays in range.
 public enum DurationParser {
+    /// The longest duration any setting accepts: 36500d.
+    public static let maximum = Duration.seconds(36_500 * 86_400)
+
     private static let units: [(suffix: String, milliseconds: Double)] = [
         ("ms", 1), ("s", 1_000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000),
     ]
@@ -32,6 +37,10 @@ public enum DurationParser {
             }
             lastUnitSize = unit.milliseconds
             totalMilliseconds += value * unit.milliseconds
+            guard totalMilliseconds <= Double(maximum.totalMilliseconds) else {
+                throw CoreError(
+                    .invalidDuration, "duration '\(text)' is out of range: at most \(maximum.jobFileText)")
+            }
             rest = rest.dropFirst(unitText.count)
         }
         return .milliseconds(Int64(totalMilliseconds.rounded()))

@@ -10,6 +10,9 @@ public enum RunStatus: String, Sendable, Equatable, CaseIterable {
     case missed
     /// A slot that came due while an earlier run went on, under `concurrency: forbid`.
     case skipped
+    /// The process that ran it (`prescore run`) stopped renewing its heartbeat: it died, or lost
+    /// PostgreSQL for longer than its lease. Its keys are removed when this is recorded.
+    case abandoned
 
     /// Whether the run can still change: it holds the job under `concurrency: forbid`.
     public var isOpen: Bool { self == .queued || self == .running || self == .retrying }

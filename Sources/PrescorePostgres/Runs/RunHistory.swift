@@ -9,12 +9,19 @@ public struct RunHistory: Sendable {
         self.connection = connection
     }
 
-    /// Records a new running run and returns its id (from `prescore.run_ids`, so later runs have
-    /// higher ids) and its start in Unix seconds. `definition` is the job file's text; only its
-    /// SHA-256 is stored, so a run can be matched to the definition that produced it.
+    /// How long a process-owned run stays its process's without a heartbeat. Leases of
+    /// process-owned runs are read by PostgreSQL's clock (`now()`), so the clocks of the machines
+    /// running `prescore` do not matter.
+    public static let processLease = Duration.seconds(30)
+
+    /// Records a new running run, owned by this process under a lease of `lease` that
+    /// `heartbeat` renews, and returns its id (from `prescore.run_ids`, so later runs have higher
+    /// ids) and its start in Unix seconds. `definition` is the job file's text; only its SHA-256 is
+    /// stored, so a run can be matched to the definition that produced it. `outputPrefix` is where
+    /// its keys go, so that whoever finds it abandoned can remove them without the job file.
     public func start(
         job: String, trigger: RunTrigger, scheduledFor unixSeconds: Int64? = nil, modelVersion: String,
-        definition: String
+        definition: String, outputPrefix: String, lease: Duration = processLease
     ) throws(PostgresError) -> (runID: Int64, startedAt: Int64) {
         let result = try connection.execute(
             """
@@ -22,9 +29,10 @@ public struct RunHistory: Sendable {
             run AS (
                 INSERT INTO prescore.job_runs
                     (job, run_id, trigger, scheduled_for, status, model_version, definition_hash, attempts,
-                     lease_token)
+                     lease_token, lease_owner, lease_holder, lease_expires_at, output_prefix)
                 SELECT $1, run_id, $2, to_timestamp($3::bigint), 'running', $4,
-                       encode(sha256(convert_to($5, 'UTF8')), 'hex'), 1, run_id
+                       encode(sha256(convert_to($5, 'UTF8')), 'hex'), 1, run_id, $6, 'process',
+                       now() + make_interval(secs => $7::float8), $8
                 FROM id
                 RETURNING job, run_id, started_at
             ),
@@ -36,7 +44,7 @@ public struct RunHistory: Sendable {
             """,
             [
                 job, trigger.rawValue, unixSeconds.map(String.init), modelVersion, definition,
-                RunHistory.instanceName(role: "prescore run"),
+                RunHistory.instanceName(role: "prescore run"), String(lease.totalSeconds), outputPrefix,
             ])
         guard let row = result.rows.first, let id = row[0].flatMap({ Int64($0) }),
             let started = row[1].flatMap({ Int64($0) })
@@ -47,25 +55,114 @@ public struct RunHistory: Sendable {
         return (id, started)
     }
 
-    /// Records how a run ended. `error` is the reason of a failed or cancelled run.
+    /// What a heartbeat found.
+    public enum HeartbeatOutcome: Sendable, Equatable {
+        case renewed
+        /// Someone asked the run to stop (`concurrency: replace`).
+        case cancelRequested(String)
+        /// The run is no longer `running` under this process: it was recorded abandoned.
+        case lost
+    }
+
+    /// Renews the lease of process-owned run `runID` and records its counts so far, so that a run
+    /// whose process dies keeps its last figures.
+    public func heartbeat(
+        job: String, runID: Int64, counts: RunCounts, cpuSeconds: Double, lease: Duration = processLease
+    ) throws(PostgresError) -> HeartbeatOutcome {
+        let result = try connection.execute(
+            """
+            UPDATE prescore.job_runs
+            SET lease_expires_at = now() + make_interval(secs => $3::float8), rows_read = $4,
+                rows_scored = $5, rows_written = $6, rows_failed = $7, cpu_seconds = $8
+            WHERE job = $1 AND run_id = $2 AND status = 'running' AND lease_holder = 'process'
+            RETURNING cancel_requested
+            """,
+            [job, String(runID), String(lease.totalSeconds)] + Self.figures(counts, cpuSeconds))
+        guard let row = result.rows.first else { return .lost }
+        return row[0].map { .cancelRequested($0) } ?? .renewed
+    }
+
+    /// Records how a run ended. `error` is the reason of a failed or cancelled run. Returns false
+    /// when the run was no longer running (recorded abandoned meanwhile): nothing is changed then.
+    @discardableResult
     public func finish(
         job: String, runID: Int64, status: RunStatus, counts: RunCounts, cpuSeconds: Double, error: String?
-    ) throws(PostgresError) {
-        try connection.execute(
+    ) throws(PostgresError) -> Bool {
+        let result = try connection.execute(
             """
             WITH run AS (
                 UPDATE prescore.job_runs
                 SET status = $3, finished_at = now(), rows_read = $4, rows_scored = $5, rows_written = $6,
-                    rows_failed = $7, cpu_seconds = $8, error = $9
-                WHERE job = $1 AND run_id = $2
+                    rows_failed = $7, cpu_seconds = $8, error = $9, lease_owner = NULL, lease_expires_at = NULL
+                WHERE job = $1 AND run_id = $2 AND status = 'running'
+                RETURNING run_id
             )
             UPDATE prescore.job_run_attempts SET status = $3, finished_at = now(), error = $9
-            WHERE job = $1 AND run_id = $2 AND attempt = 1
+            WHERE job = $1 AND run_id IN (SELECT run_id FROM run) AND attempt = 1
+            RETURNING attempt
+            """,
+            [job, String(runID), status.rawValue] + Self.figures(counts, cpuSeconds) + [error])
+        return !result.rows.isEmpty
+    }
+
+    /// A process-owned run whose heartbeat lapsed.
+    public struct LapsedRun: Sendable, Equatable {
+        public var job: String
+        public var runID: Int64
+        /// `output.prefix` of the job when the run started: where its keys are.
+        public var outputPrefix: String
+        /// `prescore run@HOST:PID`.
+        public var owner: String
+    }
+
+    /// Runs owned by a process whose lease lapsed (by PostgreSQL's clock), of `job` or of all.
+    public func lapsedRuns(job: String? = nil) throws(PostgresError) -> [LapsedRun] {
+        try connection.execute(
+            """
+            SELECT job, run_id, coalesce(output_prefix, 'prescore'), coalesce(lease_owner, 'prescore run')
+            FROM prescore.job_runs
+            WHERE status = 'running' AND lease_holder = 'process' AND lease_expires_at < now()
+              AND ($1::text IS NULL OR job = $1)
+            ORDER BY run_id
+            """, [job]
+        ).rows.compactMap { row in
+            guard let job = row[0], let id = row[1].flatMap({ Int64($0) }) else { return nil }
+            return LapsedRun(job: job, runID: id, outputPrefix: row[2] ?? "prescore", owner: row[3] ?? "")
+        }
+    }
+
+    /// Records lapsed run `run` as `status` (`abandoned`, or `succeeded` when its process died
+    /// after publishing) with `reason`, if its lease is still lapsed. Returns whether it did.
+    @discardableResult
+    public func closeLapsed(_ run: LapsedRun, status: RunStatus, reason: String) throws(PostgresError) -> Bool
+    {
+        try !connection.execute(
+            """
+            WITH run AS (
+                UPDATE prescore.job_runs
+                SET status = $3, finished_at = now(), error = $4, lease_owner = NULL, lease_expires_at = NULL
+                WHERE job = $1 AND run_id = $2 AND status = 'running' AND lease_holder = 'process'
+                  AND lease_expires_at < now()
+                RETURNING run_id
+            ),
+            attempt AS (
+                UPDATE prescore.job_run_attempts SET status = $5, finished_at = now(), error = $4
+                WHERE job = $1 AND run_id IN (SELECT run_id FROM run) AND status = 'running'
+            )
+            SELECT run_id FROM run
             """,
             [
-                job, String(runID), status.rawValue, String(counts.read), String(counts.scored),
-                String(counts.written), String(counts.failed), String(cpuSeconds), error,
-            ])
+                run.job, String(run.runID), status.rawValue, reason,
+                status == .succeeded ? "succeeded" : "abandoned",
+            ]
+        ).rows.isEmpty
+    }
+
+    private static func figures(_ counts: RunCounts, _ cpuSeconds: Double) -> [String?] {
+        [
+            String(counts.read), String(counts.scored), String(counts.written), String(counts.failed),
+            String(cpuSeconds),
+        ]
     }
 
     /// `ROLE@HOST:PID`: who ran an attempt, as the attempts table and `CLIENT LIST` show it.
@@ -101,7 +198,20 @@ public struct RunHistory: Sendable {
 
     private static let columns = """
         job, run_id, trigger, \(utc("scheduled_for")), \(utc("started_at")), \(utc("finished_at")), status,
-        rows_read, rows_scored, rows_written, rows_failed, model_version, cpu_seconds, error
+        rows_read, rows_scored, rows_written, rows_failed, model_version, cpu_seconds, error, definition_hash,
+        \(note)
+        """
+
+    /// What a reader should know of an open run that nobody works on.
+    private static let note = """
+        CASE
+            WHEN status = 'queued' AND started_at < now() - interval '10 seconds' THEN
+                'queued ' || (extract(epoch FROM now() - started_at)::bigint) || ' s ago and not claimed: '
+                || 'is a prescore scheduler running?'
+            WHEN status = 'running' AND lease_expires_at < now() AND lease_holder = 'scheduler' THEN
+                'its scheduler ' || coalesce(lease_owner, '') || ' stopped renewing the lease; '
+                || 'a running scheduler takes the run over'
+        END
         """
 
     private func records(_ sql: String, _ parameters: [String?]) throws(PostgresError) -> [RunRecord] {
@@ -112,7 +222,8 @@ public struct RunHistory: Sendable {
                 job: row[0] ?? "", runID: row[1].flatMap { Int64($0) } ?? 0, trigger: row[2] ?? "",
                 scheduledFor: row[3], startedAt: row[4] ?? "", finishedAt: row[5], status: row[6] ?? "",
                 counts: RunCounts(read: number(7), scored: number(8), written: number(9), failed: number(10)),
-                modelVersion: row[11], cpuSeconds: row[12].flatMap { Double($0) }, error: row[13])
+                modelVersion: row[11], cpuSeconds: row[12].flatMap { Double($0) }, error: row[13],
+                definitionHash: row[14], note: row[15])
         }
     }
 }

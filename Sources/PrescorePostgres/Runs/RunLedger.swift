@@ -116,7 +116,7 @@ public struct RunLedger: Sendable {
             let result = try connection.execute(
                 """
                 UPDATE prescore.job_runs
-                SET status = 'running', attempts = attempts + 1, lease_owner = $3,
+                SET status = 'running', attempts = attempts + 1, lease_owner = $3, lease_holder = 'scheduler',
                     lease_expires_at = to_timestamp($2::float8 + $4::float8),
                     lease_token = CASE WHEN attempts = 0 THEN run_id ELSE nextval('prescore.run_ids') END,
                     started_at = CASE WHEN attempts = 0 THEN to_timestamp($2::float8) ELSE started_at END,
@@ -241,7 +241,8 @@ public struct RunLedger: Sendable {
                 SET status = 'cancelled', finished_at = to_timestamp($2::float8), error = $3,
                     lease_owner = NULL, lease_expires_at = NULL
                 WHERE job = $1 AND (status IN ('queued', 'retrying')
-                    OR (status = 'running' AND lease_expires_at < to_timestamp($2::float8)))
+                    OR (status = 'running' AND lease_holder = 'scheduler'
+                        AND lease_expires_at < to_timestamp($2::float8)))
                 RETURNING run_id
             ),
             held AS (
@@ -303,7 +304,8 @@ public struct RunLedger: Sendable {
     private static let claimable = """
         cancel_requested IS NULL AND (status = 'queued'
             OR (status = 'retrying' AND not_before <= to_timestamp($2::float8))
-            OR (status = 'running' AND lease_expires_at < to_timestamp($2::float8)))
+            OR (status = 'running' AND lease_holder = 'scheduler'
+                AND lease_expires_at < to_timestamp($2::float8)))
         """
 
     static func seconds(_ date: Date) -> String { String(date.timeIntervalSince1970) }

@@ -14,4 +14,8 @@ public struct RunRecord: Sendable, Equatable {
     public var modelVersion: String?
     public var cpuSeconds: Double?
     public var error: String?
+    /// SHA-256 (hex) of the job file the run was started from.
+    public var definitionHash: String?
+    /// Why an open run is not moving: a queued run no scheduler claimed, a lease that lapsed.
+    public var note: String?
 }

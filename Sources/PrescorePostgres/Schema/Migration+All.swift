@@ -77,5 +77,21 @@ extension Migration {
                        CASE WHEN status = 'running' THEN 'abandoned' ELSE status END, error
                 FROM prescore.job_runs;
                 """),
+        Migration(
+            version: 4, name: "heartbeats of process-owned runs, abandoned runs",
+            sql: """
+                -- A run of `prescore run` holds a lease too, renewed by its process (lease_holder
+                -- 'process'); when it lapses the run is recorded 'abandoned' and its keys, found
+                -- under output_prefix, are removed. Scheduler leases ('scheduler') are taken over
+                -- by another instance instead.
+                ALTER TABLE prescore.job_runs DROP CONSTRAINT job_runs_status_check;
+                ALTER TABLE prescore.job_runs ADD CONSTRAINT job_runs_status_check CHECK (status IN
+                    ('queued', 'running', 'retrying', 'succeeded', 'failed', 'cancelled', 'missed',
+                     'skipped', 'abandoned'));
+                ALTER TABLE prescore.job_runs
+                    ADD COLUMN lease_holder  text CHECK (lease_holder IN ('scheduler', 'process')),
+                    ADD COLUMN output_prefix text;
+                UPDATE prescore.job_runs SET lease_holder = 'scheduler' WHERE lease_owner IS NOT NULL;
+                """),
     ]
 }

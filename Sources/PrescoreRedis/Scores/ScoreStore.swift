@@ -91,6 +91,13 @@ public struct ScoreStore: Sendable {
         return code == 0 ? nil : code > 0 ? .newerRun(code) : .fenced(byAttempt: -code)
     }
 
+    /// Whether run `runID` is the published one or kept for rollback: such a run's keys are
+    /// never removed by a cleanup.
+    public func isPublishedOrKept(_ runID: Int64) throws(RedisError) -> Bool {
+        if try published()?.runID == runID { return true }
+        return try connection.command("ZSCORE", layout.keptRunsKey, String(runID)).string != nil
+    }
+
     /// Published runs kept for rollback, newest first.
     public func keptRuns() throws(RedisError) -> [Int64] {
         let reply = try connection.command("ZREVRANGE", layout.keptRunsKey, "0", "-1")
