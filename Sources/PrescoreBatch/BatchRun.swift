@@ -391,7 +391,7 @@ public struct BatchRun: Sendable {
         "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ")
     }
 
-    static func onThread(_ name: String, _ body: @escaping @Sendable () -> Void) -> DispatchSemaphore {
+    public static func onThread(_ name: String, _ body: @escaping @Sendable () -> Void) -> DispatchSemaphore {
         let done = DispatchSemaphore(value: 0)
         let thread = Thread {
             body()

@@ -3,6 +3,9 @@ import Synchronization
 /// Set once, from a signal handler or another thread, to stop a run. Stages poll it between chunks
 /// of work; a stage blocked on a server registers a handler that unblocks it (cancelling the
 /// running PostgreSQL statement). The first reason given is kept.
+///
+/// `cancel` never runs the handlers on the caller's thread: `PQcancel` connects to the server, and
+/// the caller may be the scheduler's loop or a signal handler, which must not wait on a network.
 public final class CancellationFlag: Sendable {
     private struct State {
         var reason: String?
@@ -20,7 +23,8 @@ public final class CancellationFlag: Sendable {
             defer { state.handlers = [] }
             return state.handlers
         }
-        for handler in handlers { handler() }
+        guard !handlers.isEmpty else { return }
+        _ = BatchRun.onThread("prescore-cancel") { for handler in handlers { handler() } }
     }
 
     /// Calls `handler` once when the flag is set, at once if it already is.

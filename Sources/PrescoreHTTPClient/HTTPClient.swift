@@ -13,7 +13,7 @@ public enum HTTPClient {
             throw HTTPClientError(code: .transferFailed, message: "curl_easy_init failed", url: shownURL)
         }
         defer { curl_easy_cleanup(handle) }
-        let sink = ResponseSink()
+        let sink = ResponseSink(limit: request.maxResponseBytes)
         let milliseconds = max(
             1,
             Int(
@@ -42,6 +42,11 @@ public enum HTTPClient {
             prescore_curl_setopt_callback(handle, CURLOPT_WRITEFUNCTION) { data, size, count, context in
                 let sink = Unmanaged<ResponseSink>.fromOpaque(context!).takeUnretainedValue()
                 let total = size * count
+                // Past the limit, returning less than given makes libcurl stop the transfer.
+                guard sink.bytes.count + total <= sink.limit else {
+                    sink.overflowed = true
+                    return 0
+                }
                 if let data {
                     sink.bytes.append(contentsOf: UnsafeRawBufferPointer(start: data, count: total))
                 }
@@ -49,6 +54,11 @@ public enum HTTPClient {
             }
             prescore_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, Unmanaged.passUnretained(sink).toOpaque())
             return curl_easy_perform(handle)
+        }
+        if sink.overflowed {
+            throw HTTPClientError(
+                code: .responseTooLarge, message: "the response is over \(request.maxResponseBytes) bytes",
+                url: shownURL)
         }
         guard code == CURLE_OK else {
             let message = String(cString: curl_easy_strerror(code))
@@ -68,15 +78,21 @@ public enum HTTPClient {
     /// `curl_global_init` is not thread-safe and must run once before any handle exists.
     private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
-    /// Hides `user:password@` in a URL for messages.
-    static func redacted(_ url: String) -> String {
-        guard var components = URLComponents(string: url), components.password != nil else { return url }
-        components.password = "***"
-        return components.string ?? "(a URL with credentials)"
+    /// A URL as messages and logs show it: scheme, host and port only. Credentials, paths and
+    /// queries are left out, since webhook URLs (Slack's, say) carry their secret in the path.
+    public static func redacted(_ url: String) -> String {
+        guard let components = URLComponents(string: url), let scheme = components.scheme,
+            let host = components.host, !host.isEmpty
+        else { return "(a URL that does not parse)" }
+        return "\(scheme)://\(host)" + (components.port.map { ":\($0)" } ?? "") + "/…"
     }
 }
 
 /// Collects the response body for the write callback. Used by one transfer on one thread only.
 private final class ResponseSink {
+    let limit: Int
     var bytes: [UInt8] = []
+    var overflowed = false
+
+    init(limit: Int) { self.limit = limit }
 }

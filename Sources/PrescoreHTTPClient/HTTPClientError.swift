@@ -4,6 +4,8 @@ public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
         case invalidRequest
         case timedOut
         case transferFailed
+        /// The response body was over the request's `maxResponseBytes`.
+        case responseTooLarge
     }
 
     public var code: Code

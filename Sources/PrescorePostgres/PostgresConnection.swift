@@ -15,17 +15,43 @@ public final class PostgresConnection: Sendable {
     private let cancelRequest: Mutex<OpaquePointer?>
     /// The server, password hidden, for messages.
     public let server: String
+    /// With a deadline, `execute` waits at most this long for an answer, then gives the connection
+    /// up as lost: a server (or a proxy on the way) that stopped answering cannot hang the caller.
+    public let deadline: Duration?
+    private let health = Mutex(Health())
+
+    private struct Health {
+        /// Set when a statement outlived `deadline`: the connection's state is unknown.
+        var broken = false
+        /// The first error of the open transaction: what a later "current transaction is
+        /// aborted" (25P02) reports instead of itself.
+        var transactionFailure: PostgresError?
+    }
 
     /// How long a connection attempt may take when the URL does not say (`connect_timeout`).
     public static let defaultConnectTimeoutSeconds = 10
 
+    /// TCP keepalives and a user timeout, so that a peer that vanished (a host down, a network
+    /// cut) is noticed within about a minute instead of never. A URL that sets any of them wins.
+    static let keepaliveSettings = [
+        ("keepalives", "1"), ("keepalives_idle", "30"), ("keepalives_interval", "10"),
+        ("keepalives_count", "3"), ("tcp_user_timeout", "60000"),
+    ]
+
     /// Connects with a libpq connection string: a URI (`postgresql://user:pw@host:port/db?sslmode=…`)
-    /// or `key=value` pairs, so that everything psql accepts works here too.
-    public init(url: String, applicationName: String = "prescore") throws(PostgresError) {
+    /// or `key=value` pairs, so that everything psql accepts works here too. With `deadline`, every
+    /// `execute` gets that long to answer (and the server's `statement_timeout` is set to it).
+    public init(url: String, applicationName: String = "prescore", deadline: Duration? = nil)
+        throws(PostgresError)
+    {
         server = ConnectionURL.redacted(url)
-        // Listed first so that a connect_timeout in the URL itself (expanded from dbname) wins.
-        let keywords = ["connect_timeout", "fallback_application_name", "dbname"]
-        let values = [String(Self.defaultConnectTimeoutSeconds), applicationName, url]
+        self.deadline = deadline
+        // Listed first so that settings in the URL itself (expanded from dbname) win.
+        let defaults =
+            [("connect_timeout", String(Self.defaultConnectTimeoutSeconds)), ("fallback_application_name", applicationName)]
+            + Self.keepaliveSettings
+        let keywords = defaults.map(\.0) + ["dbname"]
+        let values = defaults.map(\.1) + [url]
         let connection = Self.withCStrings(keywords) { keywords in
             Self.withCStrings(values) { values in PQconnectdbParams(keywords, values, 1) }
         }
@@ -43,6 +69,9 @@ public final class PostgresConnection: Sendable {
         nonisolated(unsafe) let request = PQgetCancel(connection)
         cancelRequest = Mutex(request)
         handle = Mutex(connection)
+        if let deadline {
+            try execute("SET statement_timeout = \(max(1, deadline.totalMilliseconds))")
+        }
     }
 
     deinit {
@@ -67,8 +96,13 @@ public final class PostgresConnection: Sendable {
     @discardableResult
     public func execute(_ sql: String, _ parameters: [String?] = []) throws(PostgresError) -> PostgresResult {
         try handle.withLock { connection throws(PostgresError) in
+            guard !health.withLock({ $0.broken }) else {
+                throw PostgresError(.connectionLost, "an earlier statement got no answer in time", server: server)
+            }
             let result: OpaquePointer?
-            if parameters.isEmpty {
+            if let deadline {
+                result = try send(sql, parameters, on: connection, within: deadline)
+            } else if parameters.isEmpty {
                 result = PQexec(connection, sql)
             } else {
                 result = Self.withOptionalCStrings(parameters) { values in
@@ -79,6 +113,54 @@ public final class PostgresConnection: Sendable {
             try check(result, connection: connection)
             return Self.read(result!)
         }
+    }
+
+    /// Sends `sql` and waits for its results at most `deadline`; past it, the connection is given
+    /// up (nothing is cancelled: a cancel request would connect through the same silent path).
+    private func send(
+        _ sql: String, _ parameters: [String?], on connection: OpaquePointer, within deadline: Duration
+    ) throws(PostgresError) -> OpaquePointer? {
+        let sent =
+            parameters.isEmpty
+            ? PQsendQuery(connection, sql)
+            : Self.withOptionalCStrings(parameters) { values in
+                PQsendQueryParams(connection, sql, Int32(parameters.count), nil, values, nil, nil, 0)
+            }
+        guard sent == 1 else {
+            throw PostgresError(.connectionLost, Self.oneLine(PQerrorMessage(connection)), server: server)
+        }
+        let end = ContinuousClock.now + deadline
+        var kept: OpaquePointer?
+        while true {
+            while PQisBusy(connection) == 1 {
+                let left = end - ContinuousClock.now
+                var socket = pollfd(fd: PQsocket(connection), events: Int16(POLLIN), revents: 0)
+                let ready = left > .zero ? poll(&socket, 1, Int32(max(1, left.totalMilliseconds))) : 0
+                if ready == 0 {
+                    PQclear(kept)
+                    health.withLock { $0.broken = true }
+                    throw PostgresError(
+                        .connectionLost, "no answer within \(deadline.totalMilliseconds) ms", server: server)
+                }
+                guard ready > 0 || errno == EINTR, PQconsumeInput(connection) == 1 || ready < 0 else {
+                    PQclear(kept)
+                    throw PostgresError(.connectionLost, Self.oneLine(PQerrorMessage(connection)), server: server)
+                }
+            }
+            guard let next = PQgetResult(connection) else { return kept }
+            // As PQexec: the last result, unless an earlier one was an error.
+            if let kept, Self.isError(kept) {
+                PQclear(next)
+            } else {
+                PQclear(kept)
+                kept = next
+            }
+        }
+    }
+
+    private static func isError(_ result: OpaquePointer) -> Bool {
+        let status = PQresultStatus(result)
+        return status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && status != PGRES_EMPTY_QUERY
     }
 
     /// The columns `sql` would return and how many parameters it takes, learned by preparing it
@@ -104,13 +186,14 @@ public final class PostgresConnection: Sendable {
 
     /// Whether the connection is still usable, as far as libpq knows without a round trip.
     public var isHealthy: Bool {
-        handle.withLock { PQstatus($0) == CONNECTION_OK }
+        handle.withLock { PQstatus($0) == CONNECTION_OK } && !health.withLock { $0.broken }
     }
 
     func check(_ result: OpaquePointer?, connection: OpaquePointer) throws(PostgresError) {
         let status = result.map(PQresultStatus) ?? PGRES_FATAL_ERROR
         switch status {
         case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
+            if PQtransactionStatus(connection) != PQTRANS_INERROR { health.withLock { $0.transactionFailure = nil } }
             return
         default:
             guard let result, PQstatus(connection) == CONNECTION_OK else {
@@ -118,9 +201,21 @@ public final class PostgresConnection: Sendable {
             }
             let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
             let primary = PQresultErrorField(result, Int32(UInt8(ascii: "M"))).map { String(cString: $0) }
-            throw PostgresError(
+            let error = PostgresError(
                 .queryFailed, primary ?? Self.oneLine(PQresultErrorMessage(result)), sqlState: state,
                 server: server)
+            // "current transaction is aborted" says nothing a user can act on: report what
+            // aborted it. The first error of a transaction is kept until it ends.
+            let first = health.withLock { health -> PostgresError? in
+                if PQtransactionStatus(connection) != PQTRANS_INERROR {
+                    health.transactionFailure = nil
+                    return nil
+                }
+                if health.transactionFailure == nil { health.transactionFailure = error }
+                return health.transactionFailure
+            }
+            if state == "25P02", let first { throw first }
+            throw error
         }
     }
 

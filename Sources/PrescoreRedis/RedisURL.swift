@@ -58,14 +58,13 @@ public struct RedisURL: Sendable, Equatable, CustomStringConvertible {
         return "redis://\(credentials)\(shownHost):\(port)/\(database)"
     }
 
-    /// Hides the password of a URL that may not even parse: everything between the last ':' before '@'
-    /// and the '@'.
+    /// How a URL that failed to parse is shown: scheme, user, host and port where they can be
+    /// told apart, never the rest (a password, or text that may be one).
     static func redact(_ text: String) -> String {
-        guard let at = text.lastIndex(of: "@"), let schemeEnd = text.range(of: "://")?.upperBound,
-            schemeEnd < at
-        else { return text }
-        let userInfo = text[schemeEnd..<at]
-        guard let colon = userInfo.firstIndex(of: ":") else { return text }
-        return String(text[..<text.index(after: colon)]) + "***" + String(text[at...])
+        guard let components = URLComponents(string: text), let scheme = components.scheme,
+            let host = components.host, !host.isEmpty
+        else { return "(a URL that does not parse; not shown, since it may hold a password)" }
+        let user = components.user.map { "\($0)@" } ?? ""
+        return "\(scheme)://\(user)\(host)" + (components.port.map { ":\($0)" } ?? "")
     }
 }

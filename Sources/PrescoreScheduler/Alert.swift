@@ -37,12 +37,15 @@ public struct Alert: Sendable, Equatable, Encodable {
         return Array((try? encoder.encode(self)) ?? Data())
     }
 
+    /// A receiver's answer is not read: only its status counts, and a few KiB are allowed.
+    static let maxResponseBytes = 16 * 1024
+
     /// Posts the alert; returns what went wrong, or nil on a 2xx answer. Blocking: call it on a
     /// thread of its own.
     func send(to url: String, timeout: Duration) -> String? {
         let request = HTTPRequest(
             method: "POST", url: url, headers: [("Content-Type", "application/json")], body: json,
-            timeout: timeout)
+            timeout: timeout, maxResponseBytes: Self.maxResponseBytes)
         do {
             let response = try HTTPClient.send(request)
             return (200..<300).contains(response.status) ? nil : "HTTP \(response.status) from the webhook"

@@ -139,7 +139,7 @@ extension Scheduler {
                 metrics.recordDuration(job: job.name, seconds: seconds)
                 if status == .succeeded { lastSuccess[job.name] = now }
                 if alert, let url = job.definition.scheduling.webhookURL {
-                    sendAlert(
+                    alerts.enqueue(
                         to: url,
                         Alert(
                             job: job.name, runID: runID, scheduledFor: claim.scheduledFor, status: status,
@@ -181,21 +181,5 @@ extension Scheduler {
                 logger.info("removed \(removed) run(s) past their job's history (\(history.jobFileText))")
             }
         }
-    }
-
-    /// Posts `alert` on a thread of its own: a slow or failing webhook is logged and never holds
-    /// up the scheduler. Shutdown waits for posts in flight up to the webhook timeout.
-    func sendAlert(to url: String, _ alert: Alert) {
-        post { $0.webhooksInFlight += 1 }
-        let timeout = configuration.webhookTimeout
-        let logger = self.logger
-        let thread = Thread { [self] in
-            if let problem = alert.send(to: url, timeout: timeout) {
-                logger.error("job \(alert.job): alert webhook failed: \(problem)")
-            }
-            post { $0.webhooksInFlight -= 1 }
-        }
-        thread.name = "prescore-webhook"
-        thread.start()
     }
 }

@@ -70,7 +70,6 @@ public final class Scheduler: @unchecked Sendable {
         var reload = true
         var shutdown = false
         var cancelNow = false
-        var webhooksInFlight = 0
     }
 
     public let configuration: Configuration
@@ -78,8 +77,13 @@ public final class Scheduler: @unchecked Sendable {
     let logger: Logger
     let loadJobs: @Sendable () -> JobLoad
     let metrics = SchedulerMetrics()
-    /// What `/readyz` reports.
-    public let readiness = SchedulerReadiness()
+    /// What `/readyz` reports: stale after three leases without a completed tick.
+    public let readiness: SchedulerReadiness
+    /// Webhook deliveries: one worker, a bounded queue.
+    let alerts: AlertQueue
+    /// Set while a sweep of lapsed process-owned runs is under way (on a thread of its own).
+    let reaping = ReapingFlag()
+    var lastReap = Date.distantPast
 
     // Loop state (one thread, see above).
     var jobs: [String: JobState] = [:]
@@ -102,6 +106,8 @@ public final class Scheduler: @unchecked Sendable {
         self.clock = clock
         self.logger = logger
         self.loadJobs = loadJobs
+        readiness = SchedulerReadiness(staleAfter: configuration.lease * 3)
+        alerts = AlertQueue(timeout: configuration.webhookTimeout, logger: logger)
     }
 
     // MARK: Requests from other threads
@@ -165,7 +171,7 @@ public final class Scheduler: @unchecked Sendable {
             }
             signal.unlock()
         }
-        waitForWebhooks(upTo: configuration.webhookTimeout.totalSeconds)
+        alerts.drain(upTo: configuration.webhookTimeout * 2)
         logger.info("scheduler \(configuration.instance) stopped")
     }
 
@@ -201,6 +207,8 @@ public final class Scheduler: @unchecked Sendable {
             try pruneHistory(ledger, now: now)
             metrics.updateSinceLastSuccess(lastSuccess, now: now)
             readiness.set(shutdownStarted == nil)
+            readiness.tickCompleted()
+            reapLapsedRuns(now: now)
         } catch {
             logger.error("PostgreSQL: \(error); retrying on the next tick")
             self.ledger = nil
@@ -236,8 +244,12 @@ public final class Scheduler: @unchecked Sendable {
     func connectedLedger() -> RunLedger? {
         if let ledger, ledger.connection.isHealthy { return ledger }
         do {
+            // Every statement of the loop gets a third of a lease: a PostgreSQL that stops
+            // answering fails the tick (readiness drops, attempts learn their lease could not be
+            // renewed) instead of hanging the loop.
             let connection = try PostgresConnection(
-                url: configuration.databaseURL, applicationName: "prescore scheduler")
+                url: configuration.databaseURL, applicationName: "prescore scheduler",
+                deadline: configuration.lease / 3)
             ledger = RunLedger(connection: connection)
             lastSuccess = try ledger!.lastSuccesses()
             return ledger
@@ -280,12 +292,5 @@ public final class Scheduler: @unchecked Sendable {
     func shutdownGraceExpired(_ now: Date) -> Bool {
         guard let started = shutdownStarted else { return false }
         return now.timeIntervalSince(started) >= configuration.grace.totalSeconds
-    }
-
-    func waitForWebhooks(upTo seconds: Double) {
-        let deadline = Date().addingTimeInterval(seconds)
-        signal.lock()
-        while inbox.webhooksInFlight > 0, Date() < deadline { _ = signal.wait(until: deadline) }
-        signal.unlock()
     }
 }

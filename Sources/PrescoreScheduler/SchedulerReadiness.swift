@@ -1,12 +1,21 @@
 import Synchronization
 
-/// Readiness for `/readyz`: PostgreSQL answered on the last tick and no shutdown has begun.
+/// Readiness for `/readyz`: PostgreSQL answered on the last tick, no shutdown has begun, and the
+/// loop completed a tick within `staleAfter` (a loop stuck in a call that never returns must not
+/// look healthy).
 public final class SchedulerReadiness: Sendable {
-    private let ready = Mutex(false)
+    private let state = Mutex((ready: false, lastTick: ContinuousClock.now))
+    public let staleAfter: Duration
 
-    public init() {}
+    public init(staleAfter: Duration = .seconds(90)) {
+        self.staleAfter = staleAfter
+    }
 
-    public var isReady: Bool { ready.withLock { $0 } }
+    public var isReady: Bool {
+        state.withLock { $0.ready && ContinuousClock.now - $0.lastTick < staleAfter }
+    }
 
-    func set(_ value: Bool) { ready.withLock { $0 = value } }
+    func set(_ value: Bool) { state.withLock { $0.ready = value } }
+
+    func tickCompleted() { state.withLock { $0.lastTick = ContinuousClock.now } }
 }

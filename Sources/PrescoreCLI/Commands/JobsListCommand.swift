@@ -16,12 +16,15 @@ struct JobsListCommand: ParsableCommand {
 
     @OptionGroup var jobsDirectory: JobsDirectoryOption
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var redis: RedisOptions
 
     func run() throws {
         let catalog = try JobCatalog.load(directory: jobsDirectory.jobsDirectory)
         var latest: [String: RunRecord] = [:]
         do {
-            latest = try RunHistory(connection: database.connect()).latestByJob()
+            let connection = try database.connect()
+            LapsedRunCheck.closeLapsedRuns(connection, redisURL: redis.resolvedURL)
+            latest = try RunHistory(connection: connection).latestByJob()
         } catch {
             printError("warning: last runs not shown: \(error)")
         }
@@ -35,7 +38,7 @@ struct JobsListCommand: ParsableCommand {
                 definition.name, definition.schedule.text, definition.timezone,
                 definition.scheduling.suspend
                     ? "suspended" : next.map { FireTimeFormat.string($0, in: zone) } ?? "never",
-                last?.startedAt ?? "-", last?.status ?? "-",
+                last?.startedAt ?? "-", last.map { $0.status + ($0.note.map { " (\($0))" } ?? "") } ?? "-",
                 "\(definition.model.kind) \(definition.model.version)", definition.file,
             ]
         }

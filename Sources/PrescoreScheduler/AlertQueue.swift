@@ -1,0 +1,66 @@
+import Foundation
+import Logging
+
+/// Webhook deliveries of the scheduler: a bounded queue drained by one worker thread, so a slow
+/// or dead receiver holds up neither the loop nor more than one thread, and a flood of failing
+/// runs cannot grow memory. Past `capacity`, an alert is dropped and logged.
+final class AlertQueue: @unchecked Sendable {
+    // @unchecked Sendable: `pending`, `busy` and `worker` are read and written only under `signal`.
+    static let capacity = 64
+
+    let timeout: Duration
+    let logger: Logger
+    private let signal = NSCondition()
+    private var pending: [(url: String, alert: Alert)] = []
+    private var busy = false
+    private var worker: Thread?
+
+    init(timeout: Duration, logger: Logger) {
+        self.timeout = timeout
+        self.logger = logger
+    }
+
+    /// Queues `alert` for `url`; drops it (logged) when the queue is full.
+    func enqueue(to url: String, _ alert: Alert) {
+        signal.lock()
+        defer { signal.unlock() }
+        guard pending.count < Self.capacity else {
+            logger.error(
+                "job \(alert.job): alert for run \(alert.runID) dropped: \(Self.capacity) alerts already wait")
+            return
+        }
+        pending.append((url, alert))
+        if worker == nil {
+            let thread = Thread { [self] in work() }
+            thread.name = "prescore-webhook"
+            worker = thread
+            thread.start()
+        }
+        signal.broadcast()
+    }
+
+    /// Waits until every queued alert was tried, or `limit` passed.
+    func drain(upTo limit: Duration) {
+        let deadline = Date().addingTimeInterval(limit.totalSeconds)
+        signal.lock()
+        while !pending.isEmpty || busy, Date() < deadline { _ = signal.wait(until: deadline) }
+        signal.unlock()
+    }
+
+    private func work() {
+        while true {
+            signal.lock()
+            while pending.isEmpty { signal.wait() }
+            let (url, alert) = pending.removeFirst()
+            busy = true
+            signal.unlock()
+            if let problem = alert.send(to: url, timeout: timeout) {
+                logger.error("job \(alert.job): alert webhook failed: \(problem)")
+            }
+            signal.lock()
+            busy = false
+            signal.broadcast()
+            signal.unlock()
+        }
+    }
+}
