@@ -4,14 +4,14 @@ import PrescorePostgres
 /// How a run reads a job's `source.query`: the query wrapped so that PostgreSQL sends the key and
 /// then every feature as `float8` in the model's own order. The run then decodes one fixed binary
 /// layout, whatever numeric types the query uses, and needs no per-row mapping.
-struct SourcePlan: Sendable {
+public struct SourcePlan: Sendable {
     /// `SELECT key, f…::float8 FROM (source) AS source`, for `COPY … TO STDOUT (FORMAT binary)`.
-    let query: String
+    public let query: String
     let keyKind: SourceColumns.KeyKind
     let featureCount: Int
 
     /// Checks the source's described columns against the scorer, by the rules of `jobs validate`.
-    init(source: String, columns: [PostgresColumn], scorer: any Scorer) throws(BatchError) {
+    public init(source: String, columns: [PostgresColumn], scorer: any Scorer) throws(BatchError) {
         let checked = SourceColumns(columns: columns, scorer: scorer)
         guard checked.problems.isEmpty, let keyKind = checked.keyKind, let binding = checked.binding else {
             throw BatchError(

@@ -48,7 +48,10 @@ public final class PostgresConnection: Sendable {
         self.deadline = deadline
         // Listed first so that settings in the URL itself (expanded from dbname) win.
         let defaults =
-            [("connect_timeout", String(Self.defaultConnectTimeoutSeconds)), ("fallback_application_name", applicationName)]
+            [
+                ("connect_timeout", String(Self.defaultConnectTimeoutSeconds)),
+                ("fallback_application_name", applicationName),
+            ]
             + Self.keepaliveSettings
         let keywords = defaults.map(\.0) + ["dbname"]
         let values = defaults.map(\.1) + [url]
@@ -97,7 +100,8 @@ public final class PostgresConnection: Sendable {
     public func execute(_ sql: String, _ parameters: [String?] = []) throws(PostgresError) -> PostgresResult {
         try handle.withLock { connection throws(PostgresError) in
             guard !health.withLock({ $0.broken }) else {
-                throw PostgresError(.connectionLost, "an earlier statement got no answer in time", server: server)
+                throw PostgresError(
+                    .connectionLost, "an earlier statement got no answer in time", server: server)
             }
             let result: OpaquePointer?
             if let deadline {
@@ -144,7 +148,8 @@ public final class PostgresConnection: Sendable {
                 }
                 guard ready > 0 || errno == EINTR, PQconsumeInput(connection) == 1 || ready < 0 else {
                     PQclear(kept)
-                    throw PostgresError(.connectionLost, Self.oneLine(PQerrorMessage(connection)), server: server)
+                    throw PostgresError(
+                        .connectionLost, Self.oneLine(PQerrorMessage(connection)), server: server)
                 }
             }
             guard let next = PQgetResult(connection) else { return kept }
@@ -193,7 +198,9 @@ public final class PostgresConnection: Sendable {
         let status = result.map(PQresultStatus) ?? PGRES_FATAL_ERROR
         switch status {
         case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
-            if PQtransactionStatus(connection) != PQTRANS_INERROR { health.withLock { $0.transactionFailure = nil } }
+            if PQtransactionStatus(connection) != PQTRANS_INERROR {
+                health.withLock { $0.transactionFailure = nil }
+            }
             return
         default:
             guard let result, PQstatus(connection) == CONNECTION_OK else {

@@ -26,7 +26,8 @@ final class AlertQueue: @unchecked Sendable {
         defer { signal.unlock() }
         guard pending.count < Self.capacity else {
             logger.error(
-                "job \(alert.job): alert for run \(alert.runID) dropped: \(Self.capacity) alerts already wait")
+                "job \(alert.job): alert for run \(alert.runID) dropped: \(Self.capacity) alerts already wait"
+            )
             return
         }
         pending.append((url, alert))

@@ -8,7 +8,12 @@ final class ReapingFlag: Sendable {
     private let flag = Mutex(false)
 
     /// Sets the flag; false when it was already set.
-    func begin() -> Bool { flag.withLock { busy in defer { busy = true }; return !busy } }
+    func begin() -> Bool {
+        flag.withLock { busy in
+            defer { busy = true }
+            return !busy
+        }
+    }
 
     func end() { flag.withLock { $0 = false } }
 }
@@ -22,7 +27,9 @@ extension Scheduler {
     func reapLapsedRuns(now: Date) {
         guard now.timeIntervalSince(lastReap) >= Self.reapInterval, reaping.begin() else { return }
         lastReap = now
-        let (databaseURL, redisURL, lease) = (configuration.databaseURL, configuration.redisURL, configuration.lease)
+        let (databaseURL, redisURL, lease) = (
+            configuration.databaseURL, configuration.redisURL, configuration.lease
+        )
         let (logger, reaping) = (self.logger, self.reaping)
         _ = BatchRun.onThread("prescore-reaper") {
             defer { reaping.end() }

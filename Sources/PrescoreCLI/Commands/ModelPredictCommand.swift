@@ -34,13 +34,21 @@ struct ModelPredictCommand: ParsableCommand {
     func run() throws {
         let scorer = try ModelLoader.scorer(file: model)
         let reader = try CSVFeatureReader(file: input, scorer: scorer)
-        // Scores go to a temporary file first, so a failure halfway never leaves a partial output.
-        let destination = output ?? "/dev/stdout"
-        let staging = output.map { $0 + ".partial-\(ProcessInfo.processInfo.processIdentifier)" }
-        guard let stream = OutputStream(toFileAtPath: staging ?? destination, append: false) else {
-            throw CLIError(.fileNotReadable, "cannot write \(destination)")
+        // Scores go to a temporary file first, so a failure halfway never leaves a partial output
+        // and nothing but a regular file is ever replaced.
+        let staged = try output.map { try StagedOutputFile(destination: $0) }
+        guard let stream = OutputStream(toFileAtPath: staged?.stagingPath ?? "/dev/stdout", append: true)
+        else {
+            staged?.abandon()
+            throw CLIError(.fileNotReadable, "cannot write \(output ?? "standard output")")
         }
-        let writer = try CSVWriter(stream: stream)
+        let writer: CSVWriter
+        do {
+            writer = try CSVWriter(stream: stream)
+        } catch {
+            staged?.abandon()
+            throw error
+        }
         do {
             try writer.write(row: ["key", "score"])
             var scores = [Float](repeating: 0, count: Self.chunkRows)
@@ -61,12 +69,9 @@ struct ModelPredictCommand: ParsableCommand {
             writer.stream.close()
         } catch {
             writer.stream.close()
-            if let staging { try? FileManager.default.removeItem(atPath: staging) }
+            staged?.abandon()
             throw error
         }
-        if let staging, let output {
-            _ = try? FileManager.default.removeItem(atPath: output)
-            try FileManager.default.moveItem(atPath: staging, toPath: output)
-        }
+        try staged?.commit()
     }
 }

@@ -18,6 +18,9 @@ struct JobCatalog {
     /// The files read, in name order.
     var files: [String] = []
 
+    /// A job file is a page of YAML; anything larger is not one (and is not read into memory).
+    static let maxFileBytes = 1 << 20
+
     /// Reads `directory/*.yaml` (and `*.yml`), in file-name order.
     static func load(directory: String) throws -> JobCatalog {
         try checkFolder(directory)
@@ -29,9 +32,17 @@ struct JobCatalog {
         for name in names {
             let file = (directory as NSString).appendingPathComponent(name)
             catalog.files.append(file)
-            guard let data = FileManager.default.contents(atPath: file) else {
+            guard let size = try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int,
+                size <= maxFileBytes, let data = FileManager.default.contents(atPath: file)
+            else {
+                let readable = FileManager.default.isReadableFile(atPath: file)
                 catalog.problems.append(
-                    CoreError(.invalidJobFile, "cannot read the file", at: .init(file: file)))
+                    CoreError(
+                        .invalidJobFile,
+                        readable
+                            ? "the file is over \(maxFileBytes) bytes: not a job file"
+                            : "cannot read the file",
+                        at: .init(file: file)))
                 continue
             }
             let text = String(decoding: data, as: UTF8.self)
@@ -39,9 +50,13 @@ struct JobCatalog {
             catalog.problems += outcome.problems
             guard let definition = outcome.job else { continue }
             if let first = firstFileForName[definition.name] {
+                // Neither file runs: which one the user meant cannot be guessed.
+                catalog.jobs.removeAll { $0.definition.name == definition.name }
                 catalog.problems.append(
                     CoreError(
-                        .invalidJobFile, "job name '\(definition.name)' is already used by \(first)",
+                        .invalidJobFile,
+                        "job name '\(definition.name)' is also defined by \(first): a job name must be "
+                            + "unique in the folder, so neither file is used",
                         at: definition.location(of: "name")))
                 continue
             }
@@ -73,7 +88,9 @@ struct JobCatalog {
         if let job = jobs.first(where: { $0.definition.name == name }) { return job }
         let known = jobs.map(\.definition.name).joined(separator: ", ")
         var message = "no job named \(name) in \(directory) (jobs: \(known.isEmpty ? "none" : known))"
-        let related = problems.filter { $0.location?.file.contains(name) == true }
+        let related = problems.filter {
+            $0.location?.file.contains(name) == true || $0.message.contains("job name '\(name)'")
+        }
         if !related.isEmpty { message += "\n" + related.map(\.description).joined(separator: "\n") }
         throw CLIError(.invalidInput, message)
     }

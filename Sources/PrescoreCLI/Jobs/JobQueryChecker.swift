@@ -55,6 +55,16 @@ enum JobQueryChecker {
         }
         let checked = SourceColumns(columns: described.columns, scorer: job.scorer)
         for found in checked.problems { problem(found.message, found.code) }
+        // What `prescore run` sends is the query wrapped by its plan: prepare that too, so that
+        // validate accepts exactly what a run accepts.
+        if expectedParameters == 0, checked.problems.isEmpty {
+            do {
+                let plan = try SourcePlan(source: query, columns: described.columns, scorer: job.scorer)
+                _ = try connection.describe(plan.query)
+            } catch {
+                problem("the query cannot be run as a batch source: \(error)")
+            }
+        }
         if checked.binding?.isPositional == true {
             report.notes.append(
                 "\(job.definition.name): the model has no feature names, so \(field) binds by "

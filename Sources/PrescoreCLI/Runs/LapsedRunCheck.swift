@@ -8,7 +8,8 @@ import PrescoreRedis
 enum LapsedRunCheck {
     static func closeLapsedRuns(_ connection: PostgresConnection, redisURL: String) {
         do {
-            let reaper = LapsedRunReaper(history: RunHistory(connection: connection), redisURL: try RedisURL(redisURL))
+            let reaper = LapsedRunReaper(
+                history: RunHistory(connection: connection), redisURL: try RedisURL(redisURL))
             for line in try reaper.reap() { printError(line) }
         } catch {
             printError("warning: runs whose process died are not closed now: \(error)")

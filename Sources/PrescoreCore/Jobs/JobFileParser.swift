@@ -65,7 +65,7 @@ public enum JobFileParser {
         var sourceQuery: String?
         if let source = top.mapping("source", required: true, problems: &problems) {
             source.checkKeys(known: ["query"], problems: &problems)
-            sourceQuery = source.string("query", required: true, problems: &problems)
+            sourceQuery = source.query("query", problems: &problems)
             locations["source.query"] = source.location("query")
         }
 
@@ -73,7 +73,7 @@ public enum JobFileParser {
         if let section = top.mapping("realtime", required: false, problems: &problems) {
             section.checkKeys(known: ["query", "timeout"], problems: &problems)
             locations["realtime.query"] = section.location("query")
-            let query = section.string("query", required: true, problems: &problems)
+            let query = section.query("query", problems: &problems)
             let timeout =
                 section.duration("timeout", problems: &problems) ?? JobDefinition.defaultRealtimeTimeout
             if timeout <= .zero {

@@ -72,6 +72,19 @@ struct YAMLMapping {
         return scalar.string
     }
 
+    /// An SQL query: its text without trailing white space and `;` (one statement is what a job
+    /// runs; a terminator is accepted because psql users write one), empty refused.
+    func query(_ key: String, problems: inout [CoreError]) -> String? {
+        guard let text = string(key, required: true, problems: &problems) else { return nil }
+        var query = Substring(text)
+        while let last = query.last, last.isWhitespace || last == ";" { query = query.dropLast() }
+        guard !query.trimmingPrefix(while: \.isWhitespace).isEmpty else {
+            problems.append(problem(key, "the query is empty"))
+            return nil
+        }
+        return String(query)
+    }
+
     func integer(_ key: String, problems: inout [CoreError]) -> Int? {
         guard let value = value(key) else { return nil }
         guard let integer = value.int else {
