@@ -34,10 +34,15 @@ public struct BatchRun: Sendable {
         /// Rows per batch: big enough that a bucket gets several fields per HSET, small enough to
         /// keep memory low (a batch of 16 features is about 4 MB).
         public var batchSize: Int
+        /// The lease a manual run holds by its heartbeat (renewed every third of it).
+        public var heartbeatLease: Duration
 
-        public init(mode: Mode = .manual, batchSize: Int = 65_536) {
+        public init(
+            mode: Mode = .manual, batchSize: Int = 65_536, heartbeatLease: Duration = RunHistory.processLease
+        ) {
             self.mode = mode
             self.batchSize = batchSize
+            self.heartbeatLease = heartbeatLease
         }
     }
 
@@ -175,7 +180,9 @@ public struct BatchRun: Sendable {
         let expectedRows = max(estimate, published?.rows ?? 0)
         let bookkeeping =
             options.mode == .manual
-            ? try RunBookkeeping(databaseURL: databaseURL, applicationName: applicationName) : nil
+            ? try RunBookkeeping(
+                databaseURL: databaseURL, applicationName: applicationName, lease: options.heartbeatLease)
+            : nil
         try checkNotCancelled(cancellation)
         return Prepared(
             source: source, plan: plan, redis: redis, published: published, expectedRows: expectedRows,

@@ -5,11 +5,14 @@ import CLibPQ
 /// libpq parses it, so whatever libpq accepts is shown the way libpq understood it; a string libpq
 /// cannot parse is not echoed at all, since it may hold a password in a place we do not know.
 public enum ConnectionURL {
+    /// How a connection string that libpq cannot parse is shown.
+    public static let unparsable = "(an unparsable connection string)"
+
     public static func redacted(_ conninfo: String) -> String {
         var errorMessage: UnsafeMutablePointer<CChar>?
         guard let options = PQconninfoParse(conninfo, &errorMessage) else {
             if let errorMessage { PQfreemem(errorMessage) }
-            return "(an unparsable connection string)"
+            return unparsable
         }
         defer { PQconninfoFree(options) }
         var values: [String: String] = [:]

@@ -1,4 +1,5 @@
 import CLibPQ
+import Foundation
 import Glibc
 import Synchronization
 
@@ -62,7 +63,14 @@ public final class PostgresConnection: Sendable {
             throw PostgresError(.connectionFailed, "out of memory", server: server)
         }
         guard PQstatus(connection) == CONNECTION_OK else {
-            let message = Self.oneLine(PQerrorMessage(connection))
+            var message = Self.oneLine(PQerrorMessage(connection))
+            // libpq quotes a URI it cannot parse, password and all: keep only what precedes it.
+            if server == ConnectionURL.unparsable, let quote = message.firstIndex(of: "\"") {
+                message =
+                    "the connection string does not parse ("
+                    + message[..<quote]
+                    .trimmingCharacters(in: .whitespaces.union(CharacterSet(charactersIn: ":"))) + ")"
+            }
             PQfinish(connection)
             throw PostgresError(.connectionFailed, message, server: server)
         }

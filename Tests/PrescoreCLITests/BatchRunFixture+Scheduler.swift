@@ -13,7 +13,7 @@ extension BatchRunFixture {
         grace: Duration = .seconds(60)
     ) throws -> Scheduler {
         var configuration = Scheduler.Configuration(
-            databaseURL: databaseURL, redisURL: try RedisURL(TestServers.redisURL), instance: instance)
+            databaseURL: databaseURL, redisURL: try RedisURL(redisURL), instance: instance)
         configuration.lease = lease
         configuration.grace = grace
         configuration.webhookTimeout = .seconds(2)

@@ -12,6 +12,7 @@ import Testing
 /// The job's score is `x` = key / 1000 (a logistic model with the identity link).
 struct BatchRunFixture {
     let databaseURL: String
+    let redisURL: String
     let database: PostgresConnection
     let redis: RedisConnection
     let folder: TemporaryFolder
@@ -28,24 +29,27 @@ struct BatchRunFixture {
     /// Runs `body` with a fresh fixture; `source` and `extra` (more job keys) shape the job file.
     static func with(
         source: String = source, schedule: String = "@daily", extra: String = "",
-        _ body: (BatchRunFixture) throws -> Void
+        redisURL: String = TestServers.redisURL, _ body: (BatchRunFixture) throws -> Void
     ) throws {
         try TestServers.withTemporaryDatabase { url in
             let folder = try TemporaryFolder()
             defer { folder.remove() }
             let fixture = try BatchRunFixture(
-                databaseURL: url, folder: folder, source: source, schedule: schedule, extra: extra)
+                databaseURL: url, redisURL: redisURL, folder: folder, source: source, schedule: schedule,
+                extra: extra)
             try body(fixture)
         }
     }
 
     private init(
-        databaseURL: String, folder: TemporaryFolder, source: String, schedule: String, extra: String
+        databaseURL: String, redisURL: String, folder: TemporaryFolder, source: String, schedule: String,
+        extra: String
     ) throws {
         self.databaseURL = databaseURL
+        self.redisURL = redisURL
         self.folder = folder
         database = try PostgresConnection(url: databaseURL)
-        redis = try RedisConnection(url: RedisURL(TestServers.redisURL))
+        redis = try RedisConnection(url: RedisURL(redisURL))
         try database.execute(
             """
             CREATE TABLE ctl (n int, pause_at int, pause_seconds float8);
@@ -71,7 +75,7 @@ struct BatchRunFixture {
 
     func arguments(_ command: String, _ more: [String] = []) -> [String] {
         [command] + more + [
-            "--jobs-dir", folder.url.path, "--database-url", databaseURL, "--redis-url", TestServers.redisURL,
+            "--jobs-dir", folder.url.path, "--database-url", databaseURL, "--redis-url", redisURL,
         ]
     }
 

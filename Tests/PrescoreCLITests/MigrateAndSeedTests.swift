@@ -46,6 +46,6 @@ import Testing
     @Test func seedRefusesANonPositiveCount() throws {
         let result = try PrescoreProcess.run(["demo", "seed", "--entities", "0"])
         #expect(result.status != 0)
-        #expect(result.standardError.contains("--entities must be at least 1"))
+        #expect(result.standardError.contains("--entities must be 1 to 1000000000"))
     }
 }

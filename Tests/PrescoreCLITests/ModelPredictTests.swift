@@ -48,9 +48,9 @@ import Testing
     }
 
     @Test(arguments: [
-        ("key,a\n1,2\n", "the model needs b, which the source lacks"),
-        ("key,a,b,c\n1,2,3,4\n", "the model does not use c"),
-        ("key,a,b\n1,2,3\n2,abc,3\n", ":3, column 2 (a): not a number"),
+        ("key,a\n1,2\n", "missing columns b; the first line must be a header"),
+        ("key,a,b,c\n1,2,3,4\n", "1 columns that are not features of the model"),
+        ("key,a,b\n1,2,3\n2,abc,3\n", ":3, column 2 (a): not a decimal number"),
         ("key,a,b\n1,2,3\n2,3\n", ":3: 2 fields, but the header has 3"),
         ("", "the file is empty"),
     ])

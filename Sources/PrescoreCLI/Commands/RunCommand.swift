@@ -31,6 +31,11 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("batch-size"), help: .hidden)
     var batchSize = BatchRun.Options().batchSize
 
+    /// How long the run's row stays this process's without a heartbeat; hidden: for tests, which
+    /// cannot wait the default 30 s for a killed run to lapse.
+    @Option(name: .customLong("heartbeat-lease"), help: .hidden)
+    var heartbeatLease = "30s"
+
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var redis: RedisOptions
 
@@ -38,13 +43,18 @@ struct RunCommand: ParsableCommand {
         guard (1...1_048_576).contains(batchSize) else {
             throw ValidationError("--batch-size must be 1 to 1048576")
         }
+        guard let lease = try? DurationParser.parse(heartbeatLease), lease >= .seconds(1) else {
+            throw ValidationError("--heartbeat-lease must be a duration of at least 1s")
+        }
     }
 
     func run() throws {
         try Self.runNow(
             job: job, jobsDirectory: jobsDirectory.jobsDirectory, databaseURL: database.resolvedURL,
             redisURL: redis.resolvedURL,
-            options: BatchRun.Options(mode: dryRun ? .dryRun : .manual, batchSize: batchSize))
+            options: BatchRun.Options(
+                mode: dryRun ? .dryRun : .manual, batchSize: batchSize,
+                heartbeatLease: try DurationParser.parse(heartbeatLease)))
     }
 
     /// Runs `job` in this process (`prescore run`, `prescore trigger --now`), cancelled by SIGINT

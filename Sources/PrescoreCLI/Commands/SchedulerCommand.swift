@@ -50,8 +50,10 @@ struct SchedulerCommand: AsyncParsableCommand {
 
     func validate() throws {
         for (name, text) in [("--lease", lease), ("--grace", grace)] {
-            guard (try? DurationParser.parse(text)) != nil else {
-                throw ValidationError("\(name): '\(text)' is not a duration such as 30s or 5m")
+            do {
+                _ = try DurationParser.parse(text)
+            } catch let error as CoreError {
+                throw ValidationError("\(name): \(error.message)")
             }
         }
         guard try DurationParser.parse(lease) >= .seconds(2) else {

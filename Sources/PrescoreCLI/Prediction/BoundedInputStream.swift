@@ -24,7 +24,8 @@ final class BoundedInputStream: InputStream {
     override func open() { inner.open() }
     override func close() { inner.close() }
     override var streamStatus: Stream.Status { problem == nil ? inner.streamStatus : .error }
-    override var streamError: (any Error)? { inner.streamError }
+    // Not forwarded: reading `streamError` of a file stream that has none traps in this Foundation.
+    override var streamError: (any Error)? { nil }
     override var hasBytesAvailable: Bool { problem == nil && inner.hasBytesAvailable }
 
     override func read(_ buffer: UnsafeMutablePointer<UInt8>, maxLength: Int) -> Int {

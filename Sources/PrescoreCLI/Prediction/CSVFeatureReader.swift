@@ -85,6 +85,8 @@ final class CSVFeatureReader {
         features.reserveCapacity(limit * featureCount)
         while keys.count < limit, let row = reader.next() {
             line += 1
+            // A bound of the stream cut this row short: it is not a row.
+            if let problem = stream.problem { throw CLIError(.invalidInput, "\(file):\(line): \(problem)") }
             guard row.count == header.count else {
                 throw CLIError(
                     .invalidInput, "\(file):\(line): \(row.count) fields, but the header has \(header.count)")

@@ -1,0 +1,42 @@
+import Foundation
+import PrescorePostgres
+import PrescoreTestSupport
+import Testing
+
+@Suite struct PostgresDeadlineTests {
+    /// A backend that stops answering (SIGSTOP: neither it nor its statement_timeout runs) costs
+    /// a connection with a deadline that deadline, not a hang; the connection is then given up.
+    @Test func aServerThatStopsAnsweringIsGivenUpAtTheDeadline() throws {
+        let connection = try PostgresConnection(url: TestServers.databaseURL, deadline: .milliseconds(700))
+        let pid = try #require(connection.execute("SELECT pg_backend_pid()").scalar.flatMap { Int32($0) })
+        kill(pid, SIGSTOP)
+        defer {
+            kill(pid, SIGCONT)
+            kill(pid, SIGTERM)
+        }
+        let started = Date()
+        #expect {
+            try connection.execute("SELECT 1")
+        } throws: { error in
+            (error as? PostgresError)?.code == .connectionLost
+        }
+        #expect(Date().timeIntervalSince(started) < 5)
+        #expect(!connection.isHealthy)
+    }
+
+    /// The error that aborted a transaction is what later statements report, never "current
+    /// transaction is aborted".
+    @Test func theFirstErrorOfATransactionIsReported() throws {
+        let connection = try PostgresConnection(url: TestServers.databaseURL)
+        try connection.execute("BEGIN")
+        #expect(throws: PostgresError.self) { try connection.execute("SELECT * FROM no_such_table_here") }
+        #expect {
+            try connection.execute("SELECT 1")
+        } throws: { error in
+            let error = error as? PostgresError
+            return error?.sqlState == "42P01" && error?.message.contains("no_such_table_here") == true
+        }
+        try connection.execute("ROLLBACK")
+        #expect(try connection.execute("SELECT 1").scalar == "1")
+    }
+}
