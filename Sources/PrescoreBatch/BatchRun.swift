@@ -122,7 +122,8 @@ public struct BatchRun: Sendable {
         prepared.bookkeeping?.stopHeartbeat()
         var action = written.action
         if action == .publish {
-            action = publish(prepared, identity, rows: written.counts.written, &lifecycle)
+            let cpuSeconds = Self.cpuSeconds() - cpuAtStart
+            action = publish(prepared, identity, counts: written.counts, cpuSeconds: cpuSeconds, &lifecycle)
         }
         let cleanup = cleanUp(after: action, prepared, identity, log: log)
         let (status, reason) = Self.outcome(of: action)
@@ -266,13 +267,14 @@ public struct BatchRun: Sendable {
     /// recorded abandoned while it ran). Sent again after a lost connection, a publish that had
     /// gone through finds its own run id as `high`: that is a success, not a refusal.
     func publish(
-        _ prepared: Prepared, _ identity: Identity, rows: Int, _ lifecycle: inout RunLifecycle
+        _ prepared: Prepared, _ identity: Identity, counts: RunCounts, cpuSeconds: Double,
+        _ lifecycle: inout RunLifecycle
     ) -> RunLifecycle.Action {
         do {
             if let bookkeeping = prepared.bookkeeping {
                 let owned = try bookkeeping.withHistory {
                     try $0.heartbeat(
-                        job: job.name, runID: identity.runID, counts: RunCounts(), cpuSeconds: 0,
+                        job: job.name, runID: identity.runID, counts: counts, cpuSeconds: cpuSeconds,
                         lease: bookkeeping.lease)
                 }
                 if owned == .lost {
@@ -281,7 +283,7 @@ public struct BatchRun: Sendable {
             }
             let run = PublishedRun(
                 runID: identity.runID, buckets: prepared.buckets, modelVersion: modelVersion,
-                computedAt: identity.computedAt, rows: rows)
+                computedAt: identity.computedAt, rows: counts.written)
             let fence: Int64? = if case .attempt(let attempt) = options.mode { attempt.runID } else { nil }
             let refusal = try prepared.redis!.perform { connection in
                 try ScoreStore(connection: connection, layout: layout).publish(run, fence: fence)

@@ -147,7 +147,9 @@ import Testing
             #expect(result.status == status, "\(result.standardError)")
             #expect(try fixture.recorded(2).status == "cancelled")
             let read = try counts(fixture, run: 2)[0]
-            #expect(Self.readBefore(1_500).contains(read) && read > 0)
+            // How many rows got through before the cancel reached the reader depends on timing;
+            // what must hold is that the record and the summary say the same.
+            #expect((0...1_500).contains(read))
             #expect(result.standardError.contains("\(read) read"), "\(result.standardError)")
             #expect(try runsWithKeys(fixture) == [1])
         }

@@ -130,4 +130,50 @@ import Testing
             #expect(daemon.stop(SIGTERM) == 0)
         }
     }
+
+    /// The scheduler's own PostgreSQL backend frozen (SIGSTOP: it neither answers nor runs its
+    /// statement_timeout, as behind a stopped proxy): the loop gives the connection up at its
+    /// deadline, reports 503 and says why, reconnects, and runs go on.
+    @Test func aFrozenPostgresConnectionDoesNotHangTheScheduler() throws {
+        try BatchRunFixture.with(schedule: "@every 1s") { fixture in
+            let port = TestServers.closedPort()
+            let daemon = try Daemon(
+                fixture, instance: "frozen", more: ["--http-port", String(port), "--http-host", "127.0.0.1"])
+            func readyz() -> Int? {
+                try? HTTPClient.send(
+                    HTTPRequest(url: "http://127.0.0.1:\(port)/readyz", timeout: .seconds(2))
+                )
+                .status
+            }
+            #expect(poll(seconds: 20) { readyz() == 200 })
+            let loop = """
+                SELECT pid FROM pg_stat_activity
+                WHERE datname = current_database() AND application_name = 'prescore scheduler'
+                """
+            let pid = try #require(try fixture.database.execute(loop).scalar.flatMap { Int32($0) })
+            kill(pid, SIGSTOP)
+            defer {
+                kill(pid, SIGCONT)
+                kill(pid, SIGTERM)
+            }
+            let log = fixture.folder.url.appendingPathComponent("frozen.log")
+            #expect(
+                poll(seconds: 10) {
+                    (try? String(contentsOf: log, encoding: .utf8))?.contains("no answer within 1000 ms")
+                        == true
+                })
+            // A run that finished after the freeze was reported: over a new connection.
+            let frozenAt = try #require(try fixture.database.execute("SELECT now()::text").scalar)
+            let succeeded = """
+                SELECT count(*) FROM prescore.job_runs WHERE job = $1 AND status = 'succeeded'
+                  AND finished_at > $2::timestamptz
+                """
+            #expect(
+                try poll(seconds: 20) {
+                    try fixture.database.execute(succeeded, [fixture.job, frozenAt]).scalar != "0"
+                }, "runs go on over a new connection")
+            #expect(readyz() == 200)
+            #expect(daemon.stop(SIGTERM) == 0)
+        }
+    }
 }

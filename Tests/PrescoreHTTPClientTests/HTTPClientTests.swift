@@ -57,4 +57,26 @@ import Testing
         }
         #expect(throws: HTTPClientError.self) { try HTTPClient.send(HTTPRequest(url: "nope://x")) }
     }
+
+    @Test func aResponseOverTheLimitStopsTheTransfer() {
+        let server = LoopbackHTTPServer(status: 200, body: String(repeating: "x", count: 100_000))
+        defer { server.stop() }
+        do {
+            _ = try HTTPClient.send(
+                HTTPRequest(url: "http://127.0.0.1:\(server.port)/", maxResponseBytes: 1_000))
+            Issue.record("expected responseTooLarge")
+        } catch {
+            #expect(error.code == .responseTooLarge)
+        }
+    }
+
+    /// Webhook URLs carry their secret in the path (Slack's do): messages show scheme and host.
+    @Test(arguments: [
+        ("https://hooks.slack.com/services/T000/B000/XXXXsecret", "https://hooks.slack.com/…"),
+        ("http://u:hunter2@127.0.0.1:8080/hook?token=secret", "http://127.0.0.1:8080/…"),
+        ("not a url at all secret", "(a URL that does not parse)"),
+    ])
+    func urlsAreShownAsSchemeAndHostOnly(url: String, shown: String) {
+        #expect(HTTPClient.redacted(url) == shown)
+    }
 }
