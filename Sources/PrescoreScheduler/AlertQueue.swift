@@ -5,7 +5,7 @@ import Logging
 /// or dead receiver holds up neither the loop nor more than one thread, and a flood of failing
 /// runs cannot grow memory. Past `capacity`, an alert is dropped and logged.
 final class AlertQueue: @unchecked Sendable {
-    // @unchecked Sendable: `pending`, `busy` and `worker` are read and written only under `signal`.
+    // @unchecked Sendable: `pending`, `busy`, `worker` and `droppedCount` are read and written only under `signal`.
     static let capacity = 64
 
     let timeout: Duration
@@ -14,6 +14,14 @@ final class AlertQueue: @unchecked Sendable {
     private var pending: [(url: String, alert: Alert)] = []
     private var busy = false
     private var worker: Thread?
+    private var droppedCount = 0
+
+    /// Alerts dropped because the queue was full.
+    var dropped: Int {
+        signal.lock()
+        defer { signal.unlock() }
+        return droppedCount
+    }
 
     init(timeout: Duration, logger: Logger) {
         self.timeout = timeout
@@ -25,6 +33,7 @@ final class AlertQueue: @unchecked Sendable {
         signal.lock()
         defer { signal.unlock() }
         guard pending.count < Self.capacity else {
+            droppedCount += 1
             logger.error(
                 "job \(alert.job): alert for run \(alert.runID) dropped: \(Self.capacity) alerts already wait"
             )
