@@ -22,11 +22,16 @@ extension Scheduler {
     /// How often the scheduler closes runs whose `prescore run` process died.
     static let reapInterval: TimeInterval = 10
 
-    /// Every ten seconds, closes process-owned runs whose heartbeat lapsed (`LapsedRunReaper`), on
-    /// a thread of its own with connections of its own: the loop does no Redis I/O.
-    func reapLapsedRuns(now: Date) {
-        guard now.timeIntervalSince(lastReap) >= Self.reapInterval, reaping.begin() else { return }
+    /// Every ten seconds, looks for process-owned runs whose heartbeat lapsed on the loop's own
+    /// connection (one indexed query, under its deadline); only when there are some does it close
+    /// them (`LapsedRunReaper`), on a thread of its own with connections of its own, so the loop
+    /// does no Redis I/O and an idle scheduler opens no connection.
+    func reapLapsedRuns(_ ledger: RunLedger, now: Date) throws {
+        guard now.timeIntervalSince(lastReap) >= Self.reapInterval else { return }
         lastReap = now
+        guard try !RunHistory(connection: ledger.connection).lapsedRuns().isEmpty, reaping.begin() else {
+            return
+        }
         let (databaseURL, redisURL, lease) = (
             configuration.databaseURL, configuration.redisURL, configuration.lease
         )

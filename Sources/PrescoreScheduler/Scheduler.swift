@@ -206,9 +206,9 @@ public final class Scheduler: @unchecked Sendable {
             }
             try pruneHistory(ledger, now: now)
             metrics.updateSinceLastSuccess(lastSuccess, now: now)
+            try reapLapsedRuns(ledger, now: now)
             readiness.set(shutdownStarted == nil)
             readiness.tickCompleted()
-            reapLapsedRuns(now: now)
         } catch {
             logger.error("PostgreSQL: \(error); retrying on the next tick")
             self.ledger = nil

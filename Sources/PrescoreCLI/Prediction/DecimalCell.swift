@@ -7,17 +7,15 @@ enum DecimalCell: Equatable {
     case value(Float)
     case invalid(String)
 
-    static func parse(_ cell: Substring) -> DecimalCell {
+    static func parse(_ cell: String) -> DecimalCell {
         if cell.isEmpty || cell.lowercased() == "nan" { return .missing }
-        guard isDecimal(cell.utf8) else { return .invalid("not a decimal number") }
+        guard isDecimal(Substring(cell).utf8) else { return .invalid("not a decimal number") }
         // Parsed as a double first, then rounded once to Float, as XGBoost does with float64 input.
         guard let double = Double(cell), double.isFinite, Float(double).isFinite else {
             return .invalid("out of the range of a 32-bit float")
         }
         return .value(Float(double))
     }
-
-    static func parse(_ cell: String) -> DecimalCell { parse(Substring(cell)) }
 
     /// `[+-]? (digits [. digits?] | . digits) ([eE] [+-]? digits)?`
     static func isDecimal(_ bytes: Substring.UTF8View) -> Bool {
