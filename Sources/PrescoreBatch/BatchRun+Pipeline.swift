@@ -17,7 +17,7 @@ extension BatchRun {
         // A reader blocked in a slow source query (or behind a full queue) must stop when the run
         // is cancelled or the writer fails, not when PostgreSQL next sends a row.
         cancellation.onCancel { source.cancelCurrentStatement() }
-        let readerDone = Self.onThread("prescore-read") {
+        let readerDone = BlockingExecutor.shared.execute("prescore-read") {
             do {
                 try reader.read(cancellation: cancellation) { toScore.push($0) }
             } catch {
@@ -25,11 +25,11 @@ extension BatchRun {
             }
             toScore.close()
         }
-        var writerDone: DispatchSemaphore?
+        var writerDone: BlockingExecutor.Completion?
         if let redis {
             let writer = ScoreWriter(
                 session: redis, layout: layout, runID: runID, bucketCount: buckets, ttl: job.output.ttl)
-            writerDone = Self.onThread("prescore-write") {
+            writerDone = BlockingExecutor.shared.execute("prescore-write") {
                 var writer = writer
                 while let batch = toWrite.pop() {
                     do {

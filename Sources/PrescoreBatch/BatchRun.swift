@@ -400,17 +400,6 @@ public struct BatchRun: Sendable {
         "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ")
     }
 
-    public static func onThread(_ name: String, _ body: @escaping @Sendable () -> Void) -> DispatchSemaphore {
-        let done = DispatchSemaphore(value: 0)
-        let thread = Thread {
-            body()
-            done.signal()
-        }
-        thread.name = name
-        thread.start()
-        return done
-    }
-
     static func cpuSeconds() -> Double {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)

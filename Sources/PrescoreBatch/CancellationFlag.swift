@@ -24,7 +24,7 @@ public final class CancellationFlag: Sendable {
             return state.handlers
         }
         guard !handlers.isEmpty else { return }
-        _ = BatchRun.onThread("prescore-cancel") { for handler in handlers { handler() } }
+        BlockingExecutor.shared.execute("prescore-cancel") { for handler in handlers { handler() } }
     }
 
     /// Calls `handler` once when the flag is set, at once if it already is.

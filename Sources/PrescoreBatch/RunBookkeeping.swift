@@ -13,7 +13,7 @@ final class RunBookkeeping: Sendable {
     let lease: Duration
     private let connection: Mutex<PostgresConnection?>
     private let stop = DispatchSemaphore(value: 0)
-    private let heartbeatDone = Mutex<DispatchSemaphore?>(nil)
+    private let heartbeatDone = Mutex<BlockingExecutor.Completion?>(nil)
 
     init(databaseURL: String, applicationName: String, lease: Duration = RunHistory.processLease) throws {
         self.databaseURL = databaseURL
@@ -45,7 +45,7 @@ final class RunBookkeeping: Sendable {
         job: String, runID: Int64, counts: LiveCounts, cpuAtStart: Double, cancellation: CancellationFlag,
         log: @escaping @Sendable (String) -> Void
     ) {
-        let done = BatchRun.onThread("prescore-heartbeat") { [self] in
+        let done = BlockingExecutor.shared.execute("prescore-heartbeat") { [self] in
             let origin = ContinuousClock.now
             var heartbeat = RunHeartbeat(lease: lease, startedAt: 0)
             while stop.wait(timeout: .now() + heartbeat.interval.totalSeconds) == .timedOut {

@@ -47,10 +47,14 @@ public final class PostgresConnection: Sendable {
     {
         server = ConnectionURL.redacted(url)
         self.deadline = deadline
-        // Listed first so that settings in the URL itself (expanded from dbname) win.
+        // Listed first so that settings in the URL itself (expanded from dbname) win. With a
+        // deadline, connecting gets no longer than a statement would (libpq's minimum is 2 s):
+        // a scheduler loop reconnecting through a frozen network must keep ticking.
+        let connectTimeout =
+            deadline.map { max(2, Int(($0.totalSeconds).rounded(.up))) } ?? Self.defaultConnectTimeoutSeconds
         let defaults =
             [
-                ("connect_timeout", String(Self.defaultConnectTimeoutSeconds)),
+                ("connect_timeout", String(connectTimeout)),
                 ("fallback_application_name", applicationName),
             ]
             + Self.keepaliveSettings

@@ -1,11 +1,14 @@
 import Foundation
 import Logging
+import PrescoreBatch
 
-/// Webhook deliveries of the scheduler: a bounded queue drained by one worker thread, so a slow
-/// or dead receiver holds up neither the loop nor more than one thread, and a flood of failing
-/// runs cannot grow memory. Past `capacity`, an alert is dropped and logged.
+/// Webhook deliveries of the scheduler: a bounded queue drained by one worker (a thread of the
+/// process's executor while alerts wait), so a slow or dead receiver holds up neither the loop nor
+/// more than one thread, and a flood of failing runs cannot grow memory. Past `capacity`, an alert
+/// is dropped and logged.
 final class AlertQueue: @unchecked Sendable {
-    // @unchecked Sendable: `pending`, `busy`, `worker` and `droppedCount` are read and written only under `signal`.
+    // @unchecked Sendable: `pending`, `busy`, `working` and `droppedCount` are read and written
+    // only under `signal`.
     static let capacity = 64
 
     let timeout: Duration
@@ -13,7 +16,7 @@ final class AlertQueue: @unchecked Sendable {
     private let signal = NSCondition()
     private var pending: [(url: String, alert: Alert)] = []
     private var busy = false
-    private var worker: Thread?
+    private var working = false
     private var droppedCount = 0
 
     /// Alerts dropped because the queue was full.
@@ -40,11 +43,9 @@ final class AlertQueue: @unchecked Sendable {
             return
         }
         pending.append((url, alert))
-        if worker == nil {
-            let thread = Thread { [self] in work() }
-            thread.name = "prescore-webhook"
-            worker = thread
-            thread.start()
+        if !working {
+            working = true
+            BlockingExecutor.shared.execute("prescore-webhook") { [self] in work() }
         }
         signal.broadcast()
     }
@@ -60,7 +61,11 @@ final class AlertQueue: @unchecked Sendable {
     private func work() {
         while true {
             signal.lock()
-            while pending.isEmpty { signal.wait() }
+            guard !pending.isEmpty else {  // gives the thread back until the next alert
+                working = false
+                signal.unlock()
+                return
+            }
             let (url, alert) = pending.removeFirst()
             busy = true
             signal.unlock()

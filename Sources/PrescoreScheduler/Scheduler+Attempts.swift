@@ -46,7 +46,7 @@ extension Scheduler {
                 mode: .attempt(BatchRun.Attempt(runID: claim.runID, token: claim.token))))
         let logger = self.logger
         let runID = claim.runID
-        let thread = Thread { [self] in
+        BlockingExecutor.shared.execute("prescore-run-\(job.name)") { [self] in
             let end: AttemptEnd
             do {
                 let report = try batch.run(
@@ -62,8 +62,6 @@ extension Scheduler {
             }
             post { $0.ended.append(end) }
         }
-        thread.name = "prescore-run-\(job.name)"
-        thread.start()
     }
 
     /// Renews each lease a third of the way through it. Without PostgreSQL every renewal fails,

@@ -36,7 +36,7 @@ extension Scheduler {
             configuration.databaseURL, configuration.redisURL, configuration.lease
         )
         let (logger, reaping) = (self.logger, self.reaping)
-        _ = BatchRun.onThread("prescore-reaper") {
+        BlockingExecutor.shared.execute("prescore-reaper") {
             defer { reaping.end() }
             do {
                 let connection = try PostgresConnection(

@@ -1,8 +1,9 @@
 import Foundation
+import PrescoreBatch
 import ServiceLifecycle
 
-/// Runs a `Scheduler` as a swift-service-lifecycle `Service`: the blocking loop gets a thread of its
-/// own, graceful shutdown (SIGTERM, SIGINT) begins the scheduler's own shutdown (no new runs,
+/// Runs a `Scheduler` as a swift-service-lifecycle `Service`: the blocking loop gets a thread of the
+/// process's `BlockingExecutor`, graceful shutdown (SIGTERM, SIGINT) begins the scheduler's own shutdown (no new runs,
 /// grace period, then cancel), and cancellation cancels running attempts at once.
 public struct SchedulerService: Service {
     public let scheduler: Scheduler
@@ -16,12 +17,10 @@ public struct SchedulerService: Service {
         await withTaskCancellationHandler {
             await withGracefulShutdownHandler {
                 await withCheckedContinuation { (finished: CheckedContinuation<Void, Never>) in
-                    let thread = Thread {
+                    BlockingExecutor.shared.execute("prescore-scheduler") {
                         scheduler.run()
                         finished.resume()
                     }
-                    thread.name = "prescore-scheduler"
-                    thread.start()
                 }
             } onGracefulShutdown: {
                 scheduler.beginShutdown()

@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import Logging
 import Metrics
+import PrescoreBatch
 import PrescoreCore
 import PrescorePostgres
 import PrescoreRedis
@@ -77,9 +78,13 @@ struct SchedulerCommand: AsyncParsableCommand {
         // The jobs themselves are read by the scheduler's first tick; a missing folder stops here.
         let directory = jobsDirectory.jobsDirectory
         try JobCatalog.checkFolder(directory)
-        // libpq blocks: on a thread of its own, never the cooperative pool.
+        // Every run holds threads of the process's executor; sized so that all of them fit at once.
+        BlockingExecutor.shared.resize(limit: BlockingExecutor.limit(concurrentRuns: maxConcurrentRuns))
+        // libpq blocks: on the executor, never the cooperative pool.
         let databaseURL = database.resolvedURL
-        let applied = try await Self.onThread { try Migrator().migrate(PostgresConnection(url: databaseURL)) }
+        let applied = try await BlockingExecutor.shared.run("prescore-migrate") {
+            try Migrator().migrate(PostgresConnection(url: databaseURL))
+        }
         if !applied.isEmpty { logger.info("applied migrations \(applied.map(\.version))") }
 
         var configuration = Scheduler.Configuration(
@@ -116,13 +121,6 @@ struct SchedulerCommand: AsyncParsableCommand {
             configuration: ServiceGroupConfiguration(
                 services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
-    }
-
-    /// Runs blocking `body` on a new thread and awaits its result.
-    static func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread { continuation.resume(with: Result { try body() }) }.start()
-        }
     }
 
     /// Reads the jobs folder for the scheduler: every job that loads, and the files that do not.
