@@ -10,17 +10,28 @@ import Testing
     struct Daemon {
         let process = Process()
 
-        init(_ fixture: BatchRunFixture, instance: String, more: [String] = []) throws {
-            let log = fixture.folder.url.appendingPathComponent("\(instance).log")
+        let log: URL
+
+        /// `databaseURL` replaces the fixture's (a proxy in front of the same server).
+        init(_ fixture: BatchRunFixture, instance: String, more: [String] = [], databaseURL: String? = nil)
+            throws
+        {
+            log = fixture.folder.url.appendingPathComponent("\(instance).log")
             _ = FileManager.default.createFile(atPath: log.path, contents: nil)
             let handle = try FileHandle(forWritingTo: log)
             process.executableURL = PrescoreProcess.executable
-            process.arguments = fixture.arguments(
+            var arguments = fixture.arguments(
                 "scheduler", ["--instance", instance, "--lease", "3s", "--grace", "20s"] + more)
+            if let databaseURL, let index = arguments.firstIndex(of: "--database-url") {
+                arguments[index + 1] = databaseURL
+            }
+            process.arguments = arguments
             process.standardOutput = handle
             process.standardError = handle
             try process.run()
         }
+
+        var output: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
 
         func stop(_ signal: Int32) -> Int32 {
             kill(process.processIdentifier, signal)
@@ -174,6 +185,91 @@ import Testing
                 }, "runs go on over a new connection")
             #expect(readyz() == 200)
             #expect(daemon.stop(SIGTERM) == 0)
+        }
+    }
+
+    /// Every connection of the scheduler to PostgreSQL goes through a proxy that then stops moving
+    /// bytes (no reset, no error: as a stopped proxy or a black-holed network). While it lasts,
+    /// `/readyz` answers 503 and the attempt in flight, whose lease can no longer be renewed, is
+    /// cancelled once the lease has lapsed; when the network returns, the run is taken over and
+    /// succeeds, the frozen attempt recorded abandoned.
+    @Test func aFrozenNetworkToPostgresIsSeenAndTheRunInFlightIsCancelledAtItsLease() throws {
+        try BatchRunFixture.with { fixture in
+            try fixture.setSource(rows: 1_000, pauseAt: 500, pauseSeconds: 120)
+            let target = try #require(URLComponents(string: fixture.databaseURL))
+            let proxy = PausableTCPProxy(targetPort: try #require(target.port))
+            defer { proxy.stop() }
+            var proxied = target
+            proxied.port = proxy.port
+            #expect(try PrescoreProcess.run(fixture.arguments("trigger", [fixture.job])).status == 0)
+
+            let port = TestServers.closedPort()
+            let daemon = try Daemon(
+                fixture, instance: "netfreeze",
+                more: ["--http-port", String(port), "--http-host", "127.0.0.1"],
+                databaseURL: proxied.string)
+            func readyz() -> Int? {
+                try? HTTPClient.send(
+                    HTTPRequest(url: "http://127.0.0.1:\(port)/readyz", timeout: .seconds(2))
+                )
+                .status
+            }
+            #expect(poll(seconds: 20) { readyz() == 200 })
+            try fixture.waitForPause()
+            let runID = try #require(try fixture.scheduledRuns().first?.runID)
+            try fixture.setSource(rows: 1_000)  // the next attempt does not pause
+
+            proxy.pause()
+            #expect(poll(seconds: 10) { readyz() == 503 }, "readiness drops while PostgreSQL is unreachable")
+            let cancelled =
+                "run \(runID): cancelling: the lease expired while PostgreSQL could not be reached"
+            #expect(poll(seconds: 15) { daemon.output.contains(cancelled) }, "\(daemon.output)")
+            #expect(readyz() == 503, "still frozen")
+            let runsDuringFreeze = try fixture.scheduledRuns()
+            #expect(runsDuringFreeze.first?.status == "running", "nothing could be recorded meanwhile")
+
+            proxy.resume()
+            #expect(
+                try poll(seconds: 60) { try fixture.recorded(runID).status == "succeeded" },
+                "\(daemon.output)")
+            let attempts = try fixture.attempts(of: runID)
+            #expect(attempts.first?.status == "abandoned", "\(attempts)")
+            #expect(attempts.last?.status == "succeeded")
+            #expect(poll(seconds: 20) { readyz() == 200 })
+            #expect(try fixture.score(1000)?.score == 1)
+            #expect(daemon.stop(SIGTERM) == 0)
+        }
+    }
+
+    /// A run that fails for good under a `prescore scheduler` process alerts its webhook: the
+    /// receiver gets the documented JSON; its answer (an error, larger than the 16 KiB read) is
+    /// logged as a failed delivery, and no log line shows the URL's secret path.
+    @Test func aRunThatFailsForGoodAlertsItsWebhookWithoutLoggingTheSecretPath() throws {
+        let secret = "T0001/B0002/s3cr3tT0k3n"
+        let hook = LoopbackHTTPServer(status: 500, body: String(repeating: "x", count: 20_000))
+        defer { hook.stop() }
+        let extra = """
+            retries: {max: 0}
+            alerts: {webhook_url: "http://127.0.0.1:\(hook.port)/services/\(secret)"}
+            """
+        try BatchRunFixture.with(extra: extra) { fixture in
+            try fixture.setSource(rows: 0)  // min_rows (1) fails the run
+            #expect(try PrescoreProcess.run(fixture.arguments("trigger", [fixture.job])).status == 0)
+            let daemon = try Daemon(fixture, instance: "alerts")
+            #expect(poll(seconds: 30) { daemon.output.contains("alert webhook failed") }, "\(daemon.output)")
+            let request = try #require(hook.receivedRequests.first)
+            #expect(request.hasPrefix("POST /services/\(secret) "))
+            let body = try #require(request.range(of: "\r\n\r\n").map { String(request[$0.upperBound...]) })
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])
+            #expect(json["job"] as? String == fixture.job)
+            #expect(json["status"] as? String == "failed")
+            #expect((json["attempts"] as? NSNumber)?.intValue == 1)
+            #expect(json["scheduled_for"] is NSNull)
+            #expect((json["error"] as? String)?.contains("min_rows") == true)
+            #expect(hook.receivedRequests.count == 1, "a failed delivery is not repeated")
+            #expect(daemon.stop(SIGTERM) == 0)
+            #expect(!daemon.output.contains("s3cr3t"), "\(daemon.output)")
+            #expect(!daemon.output.contains("services/"))
         }
     }
 }

@@ -1,0 +1,103 @@
+import Foundation
+import Synchronization
+
+/// A TCP relay on 127.0.0.1 in front of a server, that a test can freeze: while paused it accepts
+/// connections but moves no byte either way, as a stopped proxy or a black-holed network does
+/// (the peers see neither data nor a reset). Every connection through it freezes at once.
+public final class PausableTCPProxy: Sendable {
+    public let port: Int
+    private let listener: Int32
+    private let paused = Atomic<Bool>(false)
+    private let stopped = Atomic<Bool>(false)
+
+    public init(targetPort: Int) {
+        listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = Self.loopback(port: 0)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let fd = listener
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(fd, pointer, length)
+                listen(fd, 64)
+                return getsockname(fd, pointer, &length)
+            }
+        }
+        port = Int(UInt16(bigEndian: address.sin_port))
+        Thread.detachNewThread { [self] in
+            defer { close(fd) }
+            while true {
+                let client = accept(fd, nil, nil)
+                guard client >= 0 else { return }  // listener shut down
+                let server = Self.connect(to: targetPort)
+                guard server >= 0 else {
+                    close(client)
+                    continue
+                }
+                Thread.detachNewThread { [self] in relay(client, server) }
+            }
+        }
+    }
+
+    /// Stops moving bytes on every connection, old and new.
+    public func pause() { paused.store(true, ordering: .sequentiallyConsistent) }
+
+    public func resume() { paused.store(false, ordering: .sequentiallyConsistent) }
+
+    /// Closes the listener; relays end when their connections do (or at once, when paused).
+    public func stop() {
+        stopped.store(true, ordering: .sequentiallyConsistent)
+        shutdown(listener, Int32(SHUT_RDWR))
+    }
+
+    private func relay(_ a: Int32, _ b: Int32) {
+        defer {
+            close(a)
+            close(b)
+        }
+        var fds = [
+            pollfd(fd: a, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: b, events: Int16(POLLIN), revents: 0),
+        ]
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while !stopped.load(ordering: .relaxed) {
+            if paused.load(ordering: .relaxed) {
+                usleep(20_000)
+                continue
+            }
+            guard poll(&fds, 2, 100) >= 0 else { return }
+            for (from, to) in [(0, b), (1, a)] where fds[from].revents != 0 {
+                let count = read(fds[from].fd, &buffer, buffer.count)
+                guard count > 0 else { return }
+                var sent = 0
+                while sent < count {
+                    let written = buffer.withUnsafeBytes { write(to, $0.baseAddress! + sent, count - sent) }
+                    guard written > 0 else { return }
+                    sent += written
+                }
+            }
+        }
+    }
+
+    private static func loopback(port: Int) -> sockaddr_in {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        return address
+    }
+
+    private static func connect(to port: Int) -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = loopback(port: port)
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        if result != 0 {
+            close(fd)
+            return -1
+        }
+        return fd
+    }
+}
