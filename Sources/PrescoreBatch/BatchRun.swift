@@ -285,8 +285,12 @@ public struct BatchRun: Sendable {
                 runID: identity.runID, buckets: prepared.buckets, modelVersion: modelVersion,
                 computedAt: identity.computedAt, rows: counts.written)
             let fence: Int64? = if case .attempt(let attempt) = options.mode { attempt.runID } else { nil }
+            // Published scores never expire: persisted first, so that no moment exists when the
+            // pointer names a run whose keys still expire. A refused run's keys are removed anyway.
             let refusal = try prepared.redis!.perform { connection in
-                try ScoreStore(connection: connection, layout: layout).publish(run, fence: fence)
+                let store = ScoreStore(connection: connection, layout: layout)
+                try store.persist(identity.runID, buckets: prepared.buckets)
+                return try store.publish(run, fence: fence)
             }
             switch refusal {
             case nil, .newerRun(identity.runID): return lifecycle.event(.published)
@@ -307,9 +311,14 @@ public struct BatchRun: Sendable {
         switch action {
         case .succeed:
             do {
+                // Runs PostgreSQL records as open may still be writing: never swept under them.
+                // Without that answer, nothing is swept this time.
+                let live = try? RunHistory(connection: prepared.source).liveRunIDs(job: job.name)
                 let removed = try redis.perform { connection in
                     let store = ScoreStore(connection: connection, layout: layout)
-                    return try store.trim(keepRuns: job.output.keepRuns) + store.sweepAbandonedRuns()
+                    let trimmed = try store.trim(keepRuns: job.output.keepRuns)
+                    try store.persistKeptRuns()
+                    return try trimmed + (live.map { try store.sweepAbandonedRuns(live: $0) } ?? [])
                 }
                 return (removed, nil)
             } catch {

@@ -26,24 +26,25 @@ struct BatchRunFixture {
         FROM generate_series(1, (SELECT n FROM ctl)) AS g
         """
 
-    /// Runs `body` with a fresh fixture; `source` and `extra` (more job keys) shape the job file.
+    /// Runs `body` with a fresh fixture; `source`, `output` (keys of `output:` beside the prefix)
+    /// and `extra` (more job keys) shape the job file.
     static func with(
-        source: String = source, schedule: String = "@daily", extra: String = "",
-        redisURL: String = TestServers.redisURL, _ body: (BatchRunFixture) throws -> Void
+        source: String = source, schedule: String = "@daily", output: String = "keep_runs: 2",
+        extra: String = "", redisURL: String = TestServers.redisURL, _ body: (BatchRunFixture) throws -> Void
     ) throws {
         try TestServers.withTemporaryDatabase { url in
             let folder = try TemporaryFolder()
             defer { folder.remove() }
             let fixture = try BatchRunFixture(
                 databaseURL: url, redisURL: redisURL, folder: folder, source: source, schedule: schedule,
-                extra: extra)
+                output: output, extra: extra)
             try body(fixture)
         }
     }
 
     private init(
         databaseURL: String, redisURL: String, folder: TemporaryFolder, source: String, schedule: String,
-        extra: String
+        output: String, extra: String
     ) throws {
         self.databaseURL = databaseURL
         self.redisURL = redisURL
@@ -66,7 +67,7 @@ struct BatchRunFixture {
             source:
               query: |
             \(source.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
-            output: {prefix: "\(prefix)", keep_runs: 2}
+            output: {prefix: "\(prefix)", \(output)}
             \(extra)
             """)
     }

@@ -25,6 +25,7 @@ import Testing
         buffer.appendArgument(Array(store.layout.bucketKeyStem(run: id).utf8), suffix: 0)
         buffer.appendArgument(key)
         buffer.appendArgument(ScoreLayout.encode(score))
+        buffer.append(command: ["EXPIRE", store.layout.bucketKey(run: id, bucket: 0), "600"])
         #expect(try store.connection.pipeline(buffer).isEmpty)
         return run
     }
@@ -86,8 +87,44 @@ import Testing
         _ = try store.rollback(to: 1)
         #expect(try store.publish(write(3)) == nil)
         _ = try store.rollback(to: 1)
+        #expect(try store.trim(keepRuns: 2) == [2, 3])  // the runs rolled back from
+        #expect(try store.keptRuns() == [1])
+    }
+
+    /// Rolled back from B to A, the next run C publishes: A stays (kept: C and A), B goes, and a
+    /// default rollback lands on A, never on the rejected B.
+    @Test func aRollbackTargetOutlivesTheNextPublishAndTheRejectedRunIsNotRolledBackTo() throws {
+        #expect(try store.publish(write(1, score: 0.1)) == nil)
+        #expect(try store.publish(write(2, score: 0.2)) == nil)
+        #expect(try store.rollback().runID == 1)
+        #expect(try store.keptRuns() == [1])
+        #expect(try store.publish(write(3, score: 0.3)) == nil)
         #expect(try store.trim(keepRuns: 2) == [2])
         #expect(try store.keptRuns() == [3, 1])
+        #expect(try store.run(1) != nil)
+        #expect(try store.rollback().runID == 1)
+        #expect(try store.score(forKey: "42")?.score == 0.1)
+    }
+
+    func ttl(_ key: String) throws -> Int? { try store.connection.command("TTL", key).integer.map(Int.init) }
+
+    /// A run's keys expire (`output.ttl`, the safety net for runs that never publish) until it is
+    /// persisted for its publish; runs published before that rule are persisted by the next publish.
+    @Test func publishedAndKeptRunsNeverExpire() throws {
+        let legacy = try write(1)
+        #expect(try store.publish(legacy) == nil)  // published the old way: its keys still expire
+        #expect(try ttl(store.layout.bucketKey(run: 1, bucket: 0)) ?? 0 > 0)
+        let run = try write(2)
+        try store.persist(2, buckets: 1)
+        #expect(try store.publish(run) == nil)
+        #expect(try ttl(store.layout.bucketKey(run: 2, bucket: 0)) == -1)
+        #expect(try ttl(store.layout.runKey(2)) == -1)
+        #expect(try store.persistKeptRuns() == [1])
+        #expect(try ttl(store.layout.bucketKey(run: 1, bucket: 0)) == -1)
+        #expect(try ttl(store.layout.runKey(1)) == -1)
+        #expect(try store.persistKeptRuns() == [])
+        _ = try write(3)  // not published: keeps its safety net
+        #expect(try ttl(store.layout.bucketKey(run: 3, bucket: 0)) ?? 0 > 0)
     }
 
     @Test func deleteRunRemovesEveryKeyWithOrWithoutItsFacts() throws {
@@ -104,8 +141,19 @@ import Testing
         _ = try write(1)  // a run whose process died
         #expect(try store.publish(write(2)) == nil)
         _ = try write(3)  // still running: newer than the kept runs, left alone
-        #expect(try store.sweepAbandonedRuns() == [1])
+        #expect(try store.sweepAbandonedRuns(live: []) == [1])
         #expect(try store.run(1) == nil)
         #expect(try store.run(3) != nil)
+    }
+
+    /// A slow run that started before the kept runs and still writes (PostgreSQL records it open)
+    /// is older than every kept run, yet never swept under it.
+    @Test func sweepLeavesARunThatIsStillWriting() throws {
+        _ = try write(1)  // started first, still writing
+        #expect(try store.publish(write(2)) == nil)
+        #expect(try store.publish(write(3)) == nil)
+        #expect(try store.sweepAbandonedRuns(live: [1]) == [])
+        #expect(try store.run(1) != nil)
+        #expect(try store.sweepAbandonedRuns(live: []) == [1])
     }
 }

@@ -10,6 +10,8 @@
 /// Keys, all under `PREFIX:JOB:` (the job's `output.prefix`, default `prescore`):
 /// - `PREFIX:JOB:current`: hash, the published run (`PublishedRun`): where readers start.
 /// - `PREFIX:JOB:runs`: sorted set of the published runs kept for rollback, scored by run id.
+/// - `PREFIX:JOB:rejected`: sorted set of the runs a rollback went back from, removed by the next
+///   publish.
 /// - `PREFIX:JOB:run:RUN`: hash, the facts of one run (same fields as `current`), written before
 ///   its first score so that its keys can always be found and removed.
 /// - `PREFIX:JOB:fence:RUN`: string, the fencing token of the newest attempt of scheduled run RUN
@@ -30,6 +32,7 @@ public struct ScoreLayout: Sendable, Equatable {
 
     public var pointerKey: String { "\(prefix):\(job):current" }
     public var keptRunsKey: String { "\(prefix):\(job):runs" }
+    public var rejectedRunsKey: String { "\(prefix):\(job):rejected" }
     public func runKey(_ run: Int64) -> String { "\(prefix):\(job):run:\(run)" }
     public func fenceKey(_ run: Int64) -> String { "\(prefix):\(job):fence:\(run)" }
     /// A SCAN pattern that finds every run's facts key of this job.

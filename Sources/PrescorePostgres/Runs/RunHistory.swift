@@ -131,6 +131,19 @@ public struct RunHistory: Sendable {
         }
     }
 
+    /// The ids under which the job's runs that may still write to Redis write: open runs, and the
+    /// tokens of running attempts. A sweep of abandoned keys leaves these alone.
+    public func liveRunIDs(job: String) throws(PostgresError) -> Set<Int64> {
+        let rows = try connection.execute(
+            """
+            SELECT run_id FROM prescore.job_runs WHERE job = $1 AND status IN ('queued', 'running', 'retrying')
+            UNION
+            SELECT token FROM prescore.job_run_attempts WHERE job = $1 AND status = 'running'
+            """, [job]
+        ).rows
+        return Set(rows.compactMap { $0[0].flatMap { Int64($0) } })
+    }
+
     /// Records lapsed run `run` as `status` (`abandoned`, or `succeeded` when its process died
     /// after publishing) with `reason`, if its lease is still lapsed. Returns whether it did.
     @discardableResult

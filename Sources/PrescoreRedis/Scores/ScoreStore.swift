@@ -107,81 +107,12 @@ public struct ScoreStore: Sendable {
         return members.compactMap { $0.string.flatMap { Int64($0) } }
     }
 
-    /// Keeps the published run and the newest `keepRuns − 1` other kept runs; removes the rest,
-    /// keys included. Returns the removed run ids.
-    @discardableResult
-    public func trim(keepRuns: Int) throws(RedisError) -> [Int64] {
-        let script = """
-            local current = redis.call('HGET', KEYS[1], 'run')
-            local others = tonumber(ARGV[1]) - 1
-            local removed = {}
-            for _, member in ipairs(redis.call('ZREVRANGE', KEYS[2], 0, -1)) do
-                if member ~= current then
-                    if others > 0 then others = others - 1
-                    else
-                        redis.call('ZREM', KEYS[2], member)
-                        table.insert(removed, member)
-                    end
-                end
-            end
-            return removed
-            """
-        let reply = try evaluate(
-            script, keys: [layout.pointerKey, layout.keptRunsKey], arguments: [String(keepRuns)])
-        guard case .array(let members) = reply else { throw connection.unexpectedReply(reply, to: "trim") }
-        let removed = members.compactMap { $0.string.flatMap { Int64($0) } }
-        for runID in removed { try deleteRun(runID) }
-        return removed
-    }
-
-    /// Removes every key of run `runID` in short UNLINK steps. `buckets` is the run's bucket count
-    /// when known; otherwise it is read from the run's facts, and when those are gone too, the keys
-    /// are found with SCAN.
-    public func deleteRun(_ runID: Int64, buckets: Int? = nil) throws(RedisError) {
-        var count = buckets
-        if count == nil { count = try run(runID)?.buckets }
-        if let count {
-            let stem = Array(layout.bucketKeyStem(run: runID).utf8)
-            var start = 0
-            while start < count {
-                let end = min(start + Self.unlinkStep, count)
-                var buffer = RESPCommandBuffer()
-                buffer.beginCommand(argumentCount: 1 + end - start)
-                buffer.appendArgument("UNLINK")
-                for bucket in start..<end { buffer.appendArgument(stem, suffix: bucket) }
-                try check(connection.pipeline(buffer))
-                start = end
-            }
-        } else {
-            try connection.scan(matching: layout.bucketKeyStem(run: runID) + "*") { keys throws(RedisError) in
-                try connection.command([Array("UNLINK".utf8)] + keys.map { Array($0.utf8) })
-            }
-        }
-        try connection.command("UNLINK", layout.runKey(runID))
-    }
-
-    /// Removes runs that are older than every kept run and are neither kept nor published: what a
-    /// process that died mid-run left behind (its keys would otherwise wait for their TTL). Such a
-    /// run can never publish, since a newer one has. Returns the removed run ids.
-    @discardableResult
-    public func sweepAbandonedRuns() throws(RedisError) -> [Int64] {
-        let kept = Set(try keptRuns())
-        guard let oldestKept = kept.min() else { return [] }
-        var abandoned: [Int64] = []
-        let prefix = layout.runKeyPattern.dropLast()  // without the trailing `*`
-        try connection.scan(matching: layout.runKeyPattern) { keys in
-            for key in keys {
-                if let runID = Int64(key.dropFirst(prefix.count)), runID < oldestKept, !kept.contains(runID) {
-                    abandoned.append(runID)
-                }
-            }
-        }
-        for runID in abandoned { try deleteRun(runID) }
-        return abandoned
-    }
-
     /// Points the job back at a kept run: `runID`, or by default the newest kept run older than the
     /// published one. The compare-and-set mark (`high`) stays, so a stale run still cannot publish.
+    /// The kept runs newer than the target are rejected: they leave the kept runs (no later
+    /// rollback lands on them, and they take no place of `keep_runs`) and are removed by the next
+    /// publish, while the target stays kept until `keep_runs` newer runs have been published.
+    /// Until that publish, a rejected run can still be named as `runID` (undoing a rollback).
     public func rollback(to runID: Int64? = nil) throws(RedisError) -> PublishedRun {
         let kept = try keptRuns()
         let current = try published()?.runID
@@ -193,14 +124,24 @@ public struct ScoreStore: Sendable {
                 server: connection.url.description)
         }
         let script = """
-            if not redis.call('ZSCORE', KEYS[2], ARGV[1]) then return 'not kept' end
+            local rejected = redis.call('ZSCORE', KEYS[4], ARGV[1])
+            if not redis.call('ZSCORE', KEYS[2], ARGV[1]) and not rejected then return 'not kept' end
             local facts = redis.call('HGETALL', KEYS[3])
             if #facts == 0 then return 'gone' end
+            if rejected then
+                redis.call('ZREM', KEYS[4], ARGV[1])
+                redis.call('ZADD', KEYS[2], ARGV[1], ARGV[1])
+            end
             redis.call('HSET', KEYS[1], unpack(facts))
+            for _, newer in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. ARGV[1], '+inf')) do
+                redis.call('ZREM', KEYS[2], newer)
+                redis.call('ZADD', KEYS[4], newer, newer)
+            end
             return 'ok'
             """
         let reply = try evaluate(
-            script, keys: [layout.pointerKey, layout.keptRunsKey, layout.runKey(target)],
+            script,
+            keys: [layout.pointerKey, layout.keptRunsKey, layout.runKey(target), layout.rejectedRunsKey],
             arguments: [String(target)])
         guard reply.string == "ok", let run = try published() else {
             let why = reply.string == "gone" ? "its keys have expired" : "it is not kept"
@@ -224,7 +165,7 @@ public struct ScoreStore: Sendable {
 
     // MARK: - Helpers
 
-    private func hash(_ key: String) throws(RedisError) -> [String: String]? {
+    func hash(_ key: String) throws(RedisError) -> [String: String]? {
         let reply = try connection.command("HGETALL", key)
         guard case .array(let items) = reply else { throw connection.unexpectedReply(reply, to: "HGETALL") }
         guard !items.isEmpty else { return nil }
@@ -235,7 +176,7 @@ public struct ScoreStore: Sendable {
         return fields
     }
 
-    private func evaluate(_ script: String, keys: [String], arguments: [String]) throws(RedisError)
+    func evaluate(_ script: String, keys: [String], arguments: [String]) throws(RedisError)
         -> RedisReply
     {
         let reply = try connection.command(
@@ -246,7 +187,7 @@ public struct ScoreStore: Sendable {
         return reply
     }
 
-    private func check(_ errors: [(index: Int, message: String)]) throws(RedisError) {
+    func check(_ errors: [(index: Int, message: String)]) throws(RedisError) {
         if let first = errors.first {
             throw RedisError(.commandFailed, first.message, server: connection.url.description)
         }

@@ -1,0 +1,139 @@
+import PrescoreCore
+
+/// What a job keeps in Redis and for how long: published and kept runs never expire, older runs
+/// are trimmed, and the keys of runs that never publish are removed (or expire with `output.ttl`,
+/// the safety net for a writer that vanished).
+extension ScoreStore {
+    /// Removes the expiry of every key of run `runID` (its `buckets` score hashes, then its facts),
+    /// in short pipelined steps. Called before the run publishes, so that published and kept scores
+    /// never expire; the facts go last, so a run whose facts still expire may have buckets left to
+    /// persist. Idempotent.
+    public func persist(_ runID: Int64, buckets: Int) throws(RedisError) {
+        try forEachBucketStep(of: runID, buckets: buckets, .persist)
+        try connection.command("PERSIST", layout.runKey(runID))
+    }
+
+    /// Persists the published and kept runs whose facts still expire: runs published before
+    /// published runs stopped expiring. Costs one TTL read per kept run when there are none.
+    /// Returns the runs persisted.
+    @discardableResult
+    public func persistKeptRuns() throws(RedisError) -> [Int64] {
+        var runs = try keptRuns()
+        if let current = try published()?.runID, !runs.contains(current) { runs.append(current) }
+        var persisted: [Int64] = []
+        for runID in runs {
+            guard try connection.command("TTL", layout.runKey(runID)).integer ?? -1 >= 0,
+                let facts = try run(runID)
+            else { continue }
+            try persist(runID, buckets: facts.buckets)
+            persisted.append(runID)
+        }
+        return persisted
+    }
+
+    /// Keeps the published run and the newest `keepRuns − 1` other kept runs; removes the rest and
+    /// the runs a rollback rejected, keys included. Returns the removed run ids.
+    @discardableResult
+    public func trim(keepRuns: Int) throws(RedisError) -> [Int64] {
+        let script = """
+            local current = redis.call('HGET', KEYS[1], 'run')
+            local others = tonumber(ARGV[1]) - 1
+            local removed = {}
+            for _, member in ipairs(redis.call('ZREVRANGE', KEYS[2], 0, -1)) do
+                if member ~= current then
+                    if others > 0 then others = others - 1
+                    else
+                        redis.call('ZREM', KEYS[2], member)
+                        table.insert(removed, member)
+                    end
+                end
+            end
+            for _, member in ipairs(redis.call('ZRANGE', KEYS[3], 0, -1)) do
+                if member ~= current then
+                    redis.call('ZREM', KEYS[3], member)
+                    table.insert(removed, member)
+                end
+            end
+            return removed
+            """
+        let reply = try evaluate(
+            script, keys: [layout.pointerKey, layout.keptRunsKey, layout.rejectedRunsKey],
+            arguments: [String(keepRuns)])
+        guard case .array(let members) = reply else { throw connection.unexpectedReply(reply, to: "trim") }
+        let removed = members.compactMap { $0.string.flatMap { Int64($0) } }
+        for runID in removed { try deleteRun(runID) }
+        return removed
+    }
+
+    /// Removes every key of run `runID` in short UNLINK steps. `buckets` is the run's bucket count
+    /// when known; otherwise it is read from the run's facts, and when those are gone too, the keys
+    /// are found with SCAN (`PREFIX:JOB:s:RUN:*`, which no other job's keys can match: see
+    /// `JobFileParser.isValidPrefix`).
+    public func deleteRun(_ runID: Int64, buckets: Int? = nil) throws(RedisError) {
+        var count = buckets
+        if count == nil { count = try run(runID)?.buckets }
+        if let count {
+            try forEachBucketStep(of: runID, buckets: count, .unlink)
+        } else {
+            try connection.scan(matching: layout.bucketKeyStem(run: runID) + "*") { keys throws(RedisError) in
+                try connection.command([Array("UNLINK".utf8)] + keys.map { Array($0.utf8) })
+            }
+        }
+        try connection.command("UNLINK", layout.runKey(runID))
+    }
+
+    /// Removes runs that are older than every kept run, are neither kept nor published, and are
+    /// not in `live` (the runs and attempts PostgreSQL records as open): what a process that died
+    /// mid-run left behind. Such a run can never publish, since a newer one has; a run that is still
+    /// writing is never removed under it. Returns the removed run ids.
+    @discardableResult
+    public func sweepAbandonedRuns(live: Set<Int64>) throws(RedisError) -> [Int64] {
+        let kept = Set(try keptRuns())
+        guard let oldestKept = kept.min() else { return [] }
+        var abandoned: [Int64] = []
+        let prefix = layout.runKeyPattern.dropLast()  // without the trailing `*`
+        try connection.scan(matching: layout.runKeyPattern) { keys in
+            for key in keys {
+                guard let runID = Int64(key.dropFirst(prefix.count)) else { continue }
+                if runID < oldestKept, !kept.contains(runID), !live.contains(runID) {
+                    abandoned.append(runID)
+                }
+            }
+        }
+        let published = try published()?.runID
+        for runID in abandoned where runID != published { try deleteRun(runID) }
+        return abandoned.filter { $0 != published }
+    }
+
+    private enum BucketCommand {
+        /// `UNLINK KEY…`: many keys a command.
+        case unlink
+        /// `PERSIST KEY`: one key a command, pipelined.
+        case persist
+    }
+
+    /// Sends `command` for the run's bucket keys, `unlinkStep` keys a pipeline.
+    private func forEachBucketStep(of runID: Int64, buckets: Int, _ command: BucketCommand) throws(RedisError)
+    {
+        let stem = Array(layout.bucketKeyStem(run: runID).utf8)
+        var start = 0
+        while start < buckets {
+            let end = min(start + Self.unlinkStep, buckets)
+            var buffer = RESPCommandBuffer()
+            switch command {
+            case .unlink:
+                buffer.beginCommand(argumentCount: 1 + end - start)
+                buffer.appendArgument("UNLINK")
+                for bucket in start..<end { buffer.appendArgument(stem, suffix: bucket) }
+            case .persist:
+                for bucket in start..<end {
+                    buffer.beginCommand(argumentCount: 2)
+                    buffer.appendArgument("PERSIST")
+                    buffer.appendArgument(stem, suffix: bucket)
+                }
+            }
+            try check(connection.pipeline(buffer))
+            start = end
+        }
+    }
+}
