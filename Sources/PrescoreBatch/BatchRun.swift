@@ -178,7 +178,7 @@ public struct BatchRun: Sendable {
             log("Redis cannot be reached (\(error)); the dry run checks no guard against the published run")
         }
         let published = try redis?.perform { try ScoreStore(connection: $0, layout: layout).published() }
-        let expectedRows = max(estimate, published?.rows ?? 0)
+        let expectedRows = ScoreLayout.expectedRows(estimate: estimate, lastRows: published?.rows)
         let bookkeeping =
             options.mode == .manual
             ? try RunBookkeeping(

@@ -60,4 +60,22 @@ import Testing
             for runID in kept { #expect(try fixture.keys(ofRun: runID).count > 1) }
         }
     }
+
+    /// 1,000 rows that the planner estimates at about 333,000 (a filter on a subquery): the first
+    /// run can only follow the estimate, the next sizes its buckets from the last run's rows.
+    @Test func anInflatedEstimateSizesNoBucketsOnceARunIsKnown() throws {
+        let source = """
+            SELECT g AS key, g::float8 / 1000 AS x, 0 AS pause
+            FROM generate_series(1, 1000000) AS g WHERE g <= (SELECT n FROM ctl)
+            """
+        try BatchRunFixture.with(source: source) { fixture in
+            #expect(try fixture.run().status == 0)
+            #expect(try fixture.store.published()?.buckets ?? 0 > 1_000, "the first run follows the estimate")
+            #expect(try fixture.run().status == 0)
+            let run = try #require(try fixture.store.published())
+            #expect(run.rows == 1_000)
+            #expect(run.buckets == ScoreLayout.bucketCount(expectedRows: 2_000))
+            #expect(try fixture.score(777)?.score == 0.777)
+        }
+    }
 }

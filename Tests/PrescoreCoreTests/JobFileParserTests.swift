@@ -82,16 +82,27 @@ import Testing
                 replacing(
                     "output: { ttl: 48h, keep_runs: 2 }",
                     with: """
-                        output: { ttl: 48h, keep_runs: 3, prefix: "shop:scores" }
+                        output: { ttl: 48h, keep_runs: 3, prefix: "shop.scores" }
                         guards: { min_rows: 1000, max_drop_fraction: 0.2 }
                         max_failed_fraction: 0.01
                         """)
             ).job)
-        #expect(job.output.prefix == "shop:scores")
+        #expect(job.output.prefix == "shop.scores")
         #expect(job.output.keepRuns == 3)
         #expect(job.guards.minRows == 1_000)
         #expect(job.guards.maxDropFraction == 0.2)
         #expect(job.maxFailedFraction == 0.01)
+    }
+
+    /// Prefix `a` with job `b` owns `a:b:s:5:*`, which would also match the keys of prefix `a:b:s`
+    /// with job `5`: a prefix never holds a ':'.
+    @Test func refusesAColonInThePrefix() {
+        for prefix in ["a:b:s", "shop:", ":x", "a*", "a?b", "a[b]"] {
+            let found = problems(
+                replacing("output: { ttl: 48h, keep_runs: 2 }", with: "output: { prefix: \"\(prefix)\" }"))
+            #expect(found.contains { $0.location?.field == "output.prefix" }, "\(prefix)")
+        }
+        #expect(JobFileParser.isValidPrefix("shop.scores-v2_eu"))
     }
 
     @Test func refusesBadBatchRunKeys() {

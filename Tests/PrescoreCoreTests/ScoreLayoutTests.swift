@@ -51,4 +51,13 @@ import Testing
         #expect(String(decoding: bytes.dropFirst(), as: UTF8.self) == String(value))
         #expect([UInt8].decimalLength(value) == String(value).utf8.count)
     }
+
+    @Test func expectedRowsTrustTheLastRunOverAnInflatedEstimate() {
+        #expect(ScoreLayout.expectedRows(estimate: 1_000_000, lastRows: 1_000) == 2_000)
+        #expect(ScoreLayout.expectedRows(estimate: 1_500, lastRows: 1_000) == 1_500)
+        #expect(ScoreLayout.expectedRows(estimate: 10, lastRows: 1_000) == 1_000)  // too low: the last run
+        #expect(ScoreLayout.expectedRows(estimate: 333_333, lastRows: nil) == 333_333)
+        #expect(ScoreLayout.expectedRows(estimate: 333_333, lastRows: 0) == 333_333)
+        #expect(ScoreLayout.expectedRows(estimate: -1, lastRows: nil) == 0)
+    }
 }

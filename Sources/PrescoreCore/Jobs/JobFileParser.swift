@@ -93,7 +93,8 @@ public enum JobFileParser {
                         section.problem(
                             "prefix",
                             "'\(prefix)' is not a valid key prefix: use 1 to 64 characters "
-                                + "A-Z, a-z, 0-9, '_', '-', '.' and ':'"))
+                                + "A-Z, a-z, 0-9, '_', '-' and '.' (no ':': keys are PREFIX:JOB:…, "
+                                + "and a ':' in a prefix lets one job's keys be taken for another's)"))
                 }
                 output.prefix = prefix
             }
@@ -234,14 +235,17 @@ public enum JobFileParser {
         return value
     }
 
-    /// `[A-Za-z0-9_.:-]{1,64}`: Redis keys stay printable and easy to match with SCAN.
+    /// `[A-Za-z0-9_.-]{1,64}`: Redis keys stay printable, and `PREFIX:JOB:` is unambiguous. With a
+    /// ':' allowed, prefix `a` and job `b` would own `a:b:s:5:*`, which also matches the keys of
+    /// prefix `a:b:s` and job `5`: one job's clean-up would delete another's scores. Neither part
+    /// holds a glob character, so a SCAN pattern built from them matches that job's keys only.
     public static func isValidPrefix(_ prefix: String) -> Bool {
         (1...64).contains(prefix.utf8.count)
             && prefix.utf8.allSatisfy { byte in
                 (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
                     || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
                     || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
-                    || "_.:-".utf8.contains(byte)
+                    || "_.-".utf8.contains(byte)
             }
     }
 
