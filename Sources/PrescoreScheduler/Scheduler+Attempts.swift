@@ -8,7 +8,7 @@ extension Scheduler {
     /// over, runs whose scheduler died) up to `maxConcurrentRuns`, and starts each.
     func claimRuns(_ ledger: RunLedger, now: Date) throws {
         guard active.count < configuration.maxConcurrentRuns, !jobs.isEmpty else { return }
-        for candidate in try ledger.candidates(now: now) {
+        for candidate in try ledger.candidates(now: now, jobs: Array(jobs.keys)) {
             guard active.count < configuration.maxConcurrentRuns else { break }
             guard active[candidate.runID] == nil, let job = jobs[candidate.job]?.job else { continue }
             guard
@@ -164,20 +164,6 @@ extension Scheduler {
                 break
             }
             active[runID] = nil
-        }
-    }
-
-    /// Deletes runs past each job's `history`, every ten minutes.
-    func pruneHistory(_ ledger: RunLedger, now: Date) throws {
-        guard now.timeIntervalSince(lastPrune) >= 600 else { return }
-        lastPrune = now
-        let byHistory = Dictionary(grouping: jobs.values.map(\.job)) { $0.definition.scheduling.history }
-        for (history, group) in byHistory {
-            let removed = try ledger.prune(
-                jobs: group.map(\.name), finishedBefore: now.addingTimeInterval(-history.totalSeconds))
-            if removed > 0 {
-                logger.info("removed \(removed) run(s) past their job's history (\(history.jobFileText))")
-            }
         }
     }
 }

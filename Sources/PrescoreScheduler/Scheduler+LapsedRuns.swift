@@ -1,22 +1,6 @@
 import Foundation
 import PrescoreBatch
 import PrescorePostgres
-import Synchronization
-
-/// Whether a sweep of lapsed runs is under way.
-final class ReapingFlag: Sendable {
-    private let flag = Mutex(false)
-
-    /// Sets the flag; false when it was already set.
-    func begin() -> Bool {
-        flag.withLock { busy in
-            defer { busy = true }
-            return !busy
-        }
-    }
-
-    func end() { flag.withLock { $0 = false } }
-}
 
 extension Scheduler {
     /// How often the scheduler closes runs whose `prescore run` process died.

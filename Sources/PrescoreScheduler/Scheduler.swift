@@ -82,7 +82,10 @@ public final class Scheduler: @unchecked Sendable {
     /// Webhook deliveries: one worker, a bounded queue.
     let alerts: AlertQueue
     /// Set while a sweep of lapsed process-owned runs is under way (on a thread of its own).
-    let reaping = ReapingFlag()
+    let reaping = BusyFlag()
+    /// Set while history pruning is under way (on a thread of its own).
+    let pruning = BusyFlag()
+    var pruneDone: BlockingExecutor.Completion?
     var lastReap = Date.distantPast
 
     // Loop state (one thread, see above).
@@ -204,7 +207,7 @@ public final class Scheduler: @unchecked Sendable {
                 try planSlots(ledger, now: now)
                 try claimRuns(ledger, now: now)
             }
-            try pruneHistory(ledger, now: now)
+            pruneHistory(now: now)
             metrics.updateSinceLastSuccess(lastSuccess, now: now)
             try reapLapsedRuns(ledger, now: now)
             readiness.set(shutdownStarted == nil)

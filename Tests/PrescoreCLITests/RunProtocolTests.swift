@@ -1,6 +1,7 @@
 import Foundation
 import PrescoreCore
 import PrescoreRedis
+import PrescoreScheduler
 import PrescoreTestSupport
 import Testing
 
@@ -76,6 +77,25 @@ import Testing
             #expect(run.rows == 1_000)
             #expect(run.buckets == ScoreLayout.bucketCount(expectedRows: 2_000))
             #expect(try fixture.score(777)?.score == 0.777)
+        }
+    }
+
+    /// 250 queued runs of a job no scheduler knows (deleted from the folder), all older than the
+    /// job's own run: the claim looks at the scheduler's own jobs, so the job's run still starts.
+    @Test func queuedRunsOfAnUnknownJobStarveNoOther() throws {
+        try BatchRunFixture.with { fixture in
+            try fixture.database.execute(
+                """
+                INSERT INTO prescore.job_runs (job, run_id, trigger, started_at, status)
+                SELECT 'deleted_job', nextval('prescore.run_ids'), 'manual', to_timestamp(0), 'queued'
+                FROM generate_series(1, 250)
+                """)
+            #expect(try PrescoreProcess.run(fixture.arguments("trigger", [fixture.job])).status == 0)
+            let scheduler = try fixture.scheduler(ManualClock(Date()))
+            scheduler.tick()
+            #expect(scheduler.activeRunIDs.count == 1)
+            scheduler.waitForAttempts()
+            #expect(try fixture.scheduledRuns().map(\.status) == ["succeeded"])
         }
     }
 }

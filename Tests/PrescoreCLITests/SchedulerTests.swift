@@ -232,9 +232,11 @@ import Testing
             #expect(try fixture.scheduledRuns().map(\.status) == ["succeeded"])
             clock.set(hours(1.9))
             scheduler.tick()
+            scheduler.waitForPruning()
             #expect(try fixture.scheduledRuns().count == 1)  // 54 minutes old: kept
             clock.set(hours(2.2))
             scheduler.tick()
+            scheduler.waitForPruning()
             #expect(try fixture.scheduledRuns().isEmpty)
             #expect(try fixture.attempts(of: 1).isEmpty)
         }

@@ -37,8 +37,11 @@ public final class BlockingExecutor: @unchecked Sendable {
 
         fileprivate func signal() { semaphore.signal() }
 
-        /// Blocks until the work has returned. Call once.
-        public func wait() { semaphore.wait() }
+        /// Blocks until the work has returned; at once when it has.
+        public func wait() {
+            semaphore.wait()
+            semaphore.signal()  // for the next caller
+        }
     }
 
     /// Threads made, threads running work, and work waiting for a thread.

@@ -88,17 +88,18 @@ public struct RunLedger: Sendable {
         return id
     }
 
-    /// Runs that can be claimed now, oldest first, of every job: the caller skips jobs it does not
-    /// know. The query reads only the partial index of open runs, so a poll costs the same with ten
-    /// jobs or ten thousand.
-    public func candidates(now: Date, limit: Int = 200) throws(PostgresError) -> [Candidate] {
+    /// Runs of `jobs` that can be claimed now, oldest first. Only the caller's jobs: open runs of a
+    /// job it does not know (deleted, or another instance's) must not fill the `limit` and starve
+    /// the rest. The query reads only the partial index of open runs, so a poll costs the same with
+    /// ten jobs or ten thousand.
+    public func candidates(now: Date, jobs: [String], limit: Int = 200) throws(PostgresError) -> [Candidate] {
         try connection.execute(
             """
             SELECT job, run_id FROM prescore.job_runs
-            WHERE status IN ('queued', 'running', 'retrying') AND \(Self.claimable)
+            WHERE status IN ('queued', 'running', 'retrying') AND \(Self.claimable) AND job = ANY($3::text[])
             ORDER BY coalesce(scheduled_for, started_at), run_id
             LIMIT $1
-            """, [String(limit), Self.seconds(now)]
+            """, [String(limit), Self.seconds(now), Self.textArray(jobs)]
         ).rows.compactMap { row in
             guard let job = row[0], let id = row[1].flatMap({ Int64($0) }) else { return nil }
             return Candidate(job: job, runID: id)
@@ -283,20 +284,44 @@ public struct RunLedger: Sendable {
         return result
     }
 
-    /// Deletes the finished runs (and their attempts) of `jobs` that ended before `cutoff`: one
-    /// statement for every job sharing a `history` setting.
+    /// Deletes the finished runs (and their attempts) of `jobs` that ended before `cutoff`, at most
+    /// `batch` runs a statement, so that no statement runs long or holds many locks however much
+    /// history has piled up. Returns how many runs were deleted.
     @discardableResult
-    public func prune(jobs: [String], finishedBefore cutoff: Date) throws(PostgresError) -> Int {
+    public func prune(jobs: [String], finishedBefore cutoff: Date, batch: Int = 1_000) throws(PostgresError)
+        -> Int
+    {
         guard !jobs.isEmpty else { return 0 }
-        // Job names are `[a-z0-9_-]`, so the array literal needs no quoting.
-        let names = "{" + jobs.joined(separator: ",") + "}"
-        let result = try connection.execute(
-            """
-            DELETE FROM prescore.job_runs
-            WHERE job = ANY($1::text[]) AND finished_at < to_timestamp($2::float8)
-              AND status NOT IN ('queued', 'running', 'retrying')
-            """, [names, Self.seconds(cutoff)])
-        return result.affectedRows
+        let names = Self.textArray(jobs)
+        var total = 0
+        while true {
+            let deleted = try connection.execute(
+                """
+                DELETE FROM prescore.job_runs WHERE (job, run_id) IN (
+                    SELECT job, run_id FROM prescore.job_runs
+                    WHERE job = ANY($1::text[]) AND finished_at < to_timestamp($2::float8)
+                      AND status NOT IN ('queued', 'running', 'retrying')
+                    LIMIT $3)
+                """, [names, Self.seconds(cutoff), String(batch)]
+            ).affectedRows
+            total += deleted
+            if deleted < batch { return total }
+        }
+    }
+
+    /// The advisory lock that lets one session at a time prune (`"prescore"` in ASCII).
+    static let pruningLock = "8102650225856836197"
+
+    /// Runs `body` holding the pruning lock, or returns nil at once when another session holds it:
+    /// instances sharing PostgreSQL take turns instead of deleting the same rows under each other's
+    /// locks.
+    public func withPruningLock<R>(_ body: () throws(PostgresError) -> R) throws(PostgresError) -> R? {
+        guard
+            try connection.execute("SELECT pg_try_advisory_lock($1::bigint)", [Self.pruningLock]).scalar
+                == "t"
+        else { return nil }
+        defer { _ = try? connection.execute("SELECT pg_advisory_unlock($1::bigint)", [Self.pruningLock]) }
+        return try body()
     }
 
     /// The claim condition, shared by `candidates` and `claim` so that they cannot drift apart.
@@ -309,5 +334,17 @@ public struct RunLedger: Sendable {
         """
 
     static func seconds(_ date: Date) -> String { String(date.timeIntervalSince1970) }
+
+    /// A `text[]` literal for a parameter, every element quoted: unquoted, an element spelled
+    /// `null` (a valid job name) would be SQL NULL and match nothing.
+    static func textArray(_ values: [String]) -> String {
+        let quoted = values.map { value in
+            "\""
+                + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(
+                    of: "\"", with: "\\\"")
+                + "\""
+        }
+        return "{" + quoted.joined(separator: ",") + "}"
+    }
 
 }
