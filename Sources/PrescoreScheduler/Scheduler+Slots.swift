@@ -3,8 +3,8 @@ import PrescoreCore
 import PrescorePostgres
 
 extension Scheduler {
-    /// Records each job's slots that came due: the one to start as `queued` (or `skipped` under
-    /// `concurrency: forbid` while a run is open), older ones as `missed`. Only jobs whose next
+    /// Records each job's slots that came due: the one to start as `queued` (or `skipped`, or
+    /// replacing the open runs, as `SlotConcurrency` decides), older ones as `missed`. Only jobs whose next
     /// slot has come are looked at, and an idle tick (before the earliest next slot of all jobs)
     /// looks at none: with 10,000 jobs the daemon idles well under 1% of a core.
     func planSlots(_ ledger: RunLedger, now: Date) throws {
@@ -44,30 +44,34 @@ extension Scheduler {
             logger.warning("job \(job.name): \(plan.missed.count) slot(s) missed\(more)")
         }
         guard let (slot, trigger) = plan.start else { return }
-        var status = RunStatus.queued
-        var reason: String?
-        switch scheduling.concurrency {
-        case .allow:
-            break
-        case .forbid:
-            if try ledger.hasOpenRun(job: job.name, now: now) {
-                status = .skipped
-                reason = "an earlier run was still open (concurrency: forbid)"
+        let recorded = try ledger.withJobLock(job.name) {
+            () throws(PostgresError) -> SlotConcurrency.Decision? in
+            guard try !ledger.slotExists(job: job.name, scheduledFor: slot) else { return nil }
+            let decision = SlotConcurrency.decide(
+                scheduling.concurrency, slot: slot, open: try ledger.openRuns(job: job.name, now: now))
+            var status = RunStatus.queued
+            var reason: String?
+            switch decision {
+            case .start:
+                break
+            case .skip(let why):
+                (status, reason) = (.skipped, why)
+            case .startReplacing(let idle, let held, let why):
+                try ledger.cancel(idle: idle, held: held, job: job.name, reason: why, now: now)
             }
-        case .replace:
-            let why = "replaced by the slot of \(FireTimeFormat.string(slot, in: .gmt))"
-            for (runID, attempt) in active where attempt.job.name == job.name {
-                feed(runID, .cancelRequested(reason: why))
-            }
-            try ledger.cancelOpenRuns(job: job.name, reason: why, now: now)
+            try ledger.recordSlot(
+                job: job.name, scheduledFor: slot, trigger: trigger, status: status, reason: reason, now: now)
+            return decision
         }
-        if try ledger.recordSlot(
-            job: job.name, scheduledFor: slot, trigger: trigger, status: status, reason: reason, now: now)
-            != nil, status == .skipped
-        {
-            logger.info(
-                "job \(job.name): slot \(FireTimeFormat.string(slot, in: .gmt)) skipped: \(reason ?? "")")
+        switch recorded {
+        case .skip(let reason):
+            logger.info("job \(job.name): slot \(FireTimeFormat.string(slot, in: .gmt)) skipped: \(reason)")
             metrics.countRun(job: job.name, status: .skipped)
+        case .startReplacing(_, let held, let reason):
+            // This instance's own attempts stop now, not at their next renewal.
+            for runID in held where active[runID] != nil { feed(runID, .cancelRequested(reason: reason)) }
+        case .start, nil:
+            break
         }
     }
 }

@@ -46,7 +46,12 @@ import Testing
                     "SELECT run_id FROM prescore.job_runs WHERE job = $1 AND status = 'running'",
                     [fixture.job]
                 ).scalar.flatMap { Int64($0) })
-            #expect(try fixture.keys(ofRun: slowRun).count > 1, "the slow run has written buckets")
+            var written = 0
+            for _ in 0..<100 where written < 2 {  // the writer follows the reader by a batch or two
+                written = try fixture.keys(ofRun: slowRun).count
+                if written < 2 { usleep(20_000) }
+            }
+            #expect(written > 1, "the slow run has written buckets")
             try fixture.setSource(rows: 1_000)
             #expect(try fixture.run().status == 0)
             #expect(try fixture.run().status == 0)
@@ -54,7 +59,7 @@ import Testing
 
             let result = slow.finish()
             #expect(result.status == 1, "\(result.standardError)")
-            #expect(result.standardError.contains("newer"))
+            #expect(result.standardError.contains("superseded"))
             #expect(try fixture.keys(ofRun: slowRun).isEmpty)
             let kept = try fixture.store.keptRuns()
             #expect(kept.count == 2)
@@ -96,6 +101,88 @@ import Testing
             #expect(scheduler.activeRunIDs.count == 1)
             scheduler.waitForAttempts()
             #expect(try fixture.scheduledRuns().map(\.status) == ["succeeded"])
+        }
+    }
+
+    /// A scheduled run with a slow source is refused because a manual run started later and
+    /// published first: it ends `superseded`, is not retried (a retry would take a newer token and
+    /// replace the manual run's scores), and leaves no keys.
+    @Test func aRunRefusedByANewerPublishIsSupersededAndNotRetried() throws {
+        try BatchRunFixture.with(schedule: "0 * * * *", extra: "retries: {max: 2, backoff: 1s}") { fixture in
+            try fixture.setSource(rows: 1_000, pauseAt: 500, pauseSeconds: 3)
+            let (clock, scheduler) = try fixture.schedulerAtFirstSlot()
+            try fixture.waitForPause()
+            try fixture.setSource(rows: 1_000)
+            #expect(try fixture.run().status == 0)
+            let manual = try #require(try fixture.store.published()).runID
+            scheduler.waitForAttempts()
+            let scheduled = try #require(try fixture.scheduledRuns().first { $0.trigger == "schedule" })
+            #expect(scheduled.status == "superseded", "\(scheduled)")
+            #expect(scheduled.attempts == 1)
+            #expect(try fixture.attempts(of: scheduled.runID).map(\.status) == ["superseded"])
+            clock.advance(by: 10)
+            scheduler.tick()
+            #expect(scheduler.activeRunIDs.isEmpty, "not retried")
+            #expect(try fixture.store.published()?.runID == manual)
+            #expect(try fixture.keys(ofRun: scheduled.runID).isEmpty)
+        }
+    }
+
+    /// `concurrency: replace`, two instances on one clock: the second to tick finds the slot
+    /// recorded and decides nothing; the slot's own run, claimed by the first, goes on.
+    @Test func replaceWithTwoSchedulersNeverCancelsTheSlotsOwnRun() throws {
+        try BatchRunFixture.with(schedule: "0 * * * *", extra: "concurrency: replace") { fixture in
+            try fixture.setSource(rows: 1_000, pauseAt: 500, pauseSeconds: 1)
+            let clock = ManualClock(hours(0.9))
+            let a = try fixture.scheduler(clock, instance: "a")
+            let b = try fixture.scheduler(clock, instance: "b")
+            a.tick()
+            b.tick()
+            clock.set(hours(1))
+            a.tick()
+            #expect(a.activeRunIDs.count == 1)
+            clock.set(hours(1) + 0.3)
+            b.tick()
+            a.waitForAttempts()
+            let runs = try fixture.scheduledRuns()
+            #expect(runs.map(\.status) == ["succeeded"], "\(runs)")
+            #expect(
+                try fixture.database.execute(
+                    "SELECT count(*) FROM prescore.job_runs WHERE cancel_requested IS NOT NULL"
+                ).scalar == "0")
+        }
+    }
+
+    /// Under `forbid`, a slot that comes due while the job's run waits to be taken over (its
+    /// scheduler died, the lease ran out) is skipped: the takeover and the slot never run side by
+    /// side, and the reason names the open run.
+    @Test func forbidHoldsDuringATakeover() throws {
+        try BatchRunFixture.with(schedule: "0 * * * *") { fixture in
+            // Slot 01:00 claimed by an instance that died at once: its 30 s lease ran out long ago.
+            let dead = try #require(
+                try fixture.database.execute(
+                    """
+                    WITH run AS (
+                        INSERT INTO prescore.job_runs (job, run_id, trigger, scheduled_for, started_at, status,
+                            attempts, lease_token, lease_owner, lease_holder, lease_expires_at)
+                        SELECT $1, id, 'schedule', to_timestamp($2), to_timestamp($2), 'running', 1, id, 'dead',
+                               'scheduler', to_timestamp($2 + 30)
+                        FROM (SELECT nextval('prescore.run_ids') AS id) AS s
+                        RETURNING run_id, started_at
+                    )
+                    INSERT INTO prescore.job_run_attempts (job, run_id, attempt, token, instance, started_at, status)
+                    SELECT $1, run_id, 1, run_id, 'dead', started_at, 'running' FROM run RETURNING run_id
+                    """, [fixture.job, String(hours(1).timeIntervalSince1970)]
+                ).scalar.flatMap { Int64($0) })
+            let clock = ManualClock(hours(2) + 10)
+            let scheduler = try fixture.scheduler(clock, instance: "b")
+            scheduler.tick()
+            #expect(scheduler.activeRunIDs == [dead], "only the takeover runs")
+            scheduler.waitForAttempts()
+            let runs = try fixture.scheduledRuns()
+            #expect(runs.map(\.status) == ["succeeded", "skipped"], "\(runs)")
+            #expect(runs.last?.error == "run \(dead) of the job was still open (concurrency: forbid)")
+            #expect(try fixture.attempts(of: dead).map(\.status) == ["abandoned", "succeeded"])
         }
     }
 }

@@ -272,4 +272,26 @@ import Testing
             #expect(!daemon.output.contains("services/"))
         }
     }
+
+    /// Two `prescore scheduler` processes, `concurrency: replace`, runs of about a second every 2 s:
+    /// whichever records a slot decides it; the other never cancels the slot's own run.
+    @Test func replaceUnderTwoSchedulerProcessesCancelsNoSlotsOwnRun() throws {
+        try BatchRunFixture.with(schedule: "@every 2s", extra: "concurrency: replace") { fixture in
+            try fixture.setSource(rows: 1_000, pauseAt: 10, pauseSeconds: 0.8)
+            let a = try Daemon(fixture, instance: "a")
+            let b = try Daemon(fixture, instance: "b")
+            #expect(
+                try poll(seconds: 30) {
+                    try fixture.scheduledRuns().filter { $0.status == "succeeded" }.count >= 4
+                })
+            #expect(a.stop(SIGTERM) == 0)
+            #expect(b.stop(SIGTERM) == 0)
+            let runs = try fixture.scheduledRuns()
+            #expect(runs.filter { $0.status == "cancelled" }.isEmpty, "\(runs)")
+            #expect(
+                try fixture.database.execute(
+                    "SELECT count(*) FROM prescore.job_runs WHERE cancel_requested IS NOT NULL"
+                ).scalar == "0", "\(a.output)\n\(b.output)")
+        }
+    }
 }

@@ -24,10 +24,10 @@ import Testing
         #expect(run.state == .finished(.succeeded))
     }
 
-    @Test func aRefusedPublishFailsAndDiscards() {
+    @Test func aRefusedPublishIsSupersededAndDiscards() {
         var run = lifecycle()
         _ = run.event(.sourceFinished(counts(10), publishedRows: nil))
-        guard case .discard(.failed, let reason) = run.event(.publishRefused(newerRun: 12)) else {
+        guard case .discard(.superseded, let reason) = run.event(.publishRefused(newerRun: 12)) else {
             Issue.record("expected a discard")
             return
         }

@@ -98,6 +98,14 @@ import Testing
             third.event(.runEnded(.failed, reason: "boom")) == .finish(.failed, reason: "boom", alert: true))
     }
 
+    /// A run refused by a newer publish is final: a retry would start later and win.
+    @Test func aSupersededRunIsNeitherRetriedNorAlerted() {
+        var machine = attempt(1)
+        #expect(
+            machine.event(.runEnded(.superseded, reason: "run 12 is newer"))
+                == .finish(.superseded, reason: "run 12 is newer", alert: false))
+    }
+
     @Test func aRefusedRenewalCancelsAndAbandons() {
         var machine = attempt(1)
         #expect(machine.event(.renewRefused(reason: "taken over")) == .cancelRun(reason: "taken over"))

@@ -64,8 +64,8 @@ public struct RunLifecycle: Sendable {
             return .publish
         case (.publishing, .publishRefused(let newer)):
             return finish(
-                .failed,
-                "run \(newer) is already published and newer: an older run never replaces it")
+                .superseded,
+                "run \(newer) is already published and started later: an older run never replaces it")
         case (.publishing, .publishFenced(let token)):
             return finish(
                 .failed,

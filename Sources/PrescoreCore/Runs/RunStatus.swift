@@ -13,6 +13,9 @@ public enum RunStatus: String, Sendable, Equatable, CaseIterable {
     /// The process that ran it (`prescore run`) stopped renewing its heartbeat: it died, or lost
     /// PostgreSQL for longer than its lease. Its keys are removed when this is recorded.
     case abandoned
+    /// Its publish found a newer run already published (the newest *started* run wins): final,
+    /// never retried, since a retry would start later and replace the newer scores with its own.
+    case superseded
 
     /// Whether the run can still change: it holds the job under `concurrency: forbid`.
     public var isOpen: Bool { self == .queued || self == .running || self == .retrying }

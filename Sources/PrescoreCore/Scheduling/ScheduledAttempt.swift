@@ -79,6 +79,9 @@ public struct ScheduledAttempt: Sendable {
                 return .finish(.succeeded, reason: nil, alert: false)
             case .cancelled:
                 return .finish(.cancelled, reason: reason, alert: false)
+            case .superseded:
+                // A newer run already serves: retrying would replace it. Nothing failed.
+                return .finish(.superseded, reason: reason, alert: false)
             default:
                 let why = reason ?? "the run failed"
                 if let delay = retries.delay(afterAttempt: attempt, unit: jitter) {

@@ -217,45 +217,6 @@ public struct RunLedger: Sendable {
             """, [claim.job, String(claim.runID), String(claim.token), Self.seconds(now), reason])
     }
 
-    /// Whether `job` has a run that is queued, waiting to retry, or running under a live lease. A
-    /// `running` row without a live lease (a `prescore run` process, or a scheduler that died and
-    /// whose run nobody took over yet) does not count: a killed process must not block the job
-    /// forever.
-    public func hasOpenRun(job: String, now: Date) throws(PostgresError) -> Bool {
-        try connection.execute(
-            """
-            SELECT EXISTS (SELECT 1 FROM prescore.job_runs WHERE job = $1 AND (status IN ('queued', 'retrying')
-                OR (status = 'running' AND lease_expires_at >= to_timestamp($2::float8))))
-            """, [job, Self.seconds(now)]
-        ).scalar == "t"
-    }
-
-    /// `concurrency: replace`: cancels the job's runs that no scheduler is working on, and asks the
-    /// holders of the others to cancel theirs (their next renewal sees it). Returns how many runs it
-    /// touched.
-    @discardableResult
-    public func cancelOpenRuns(job: String, reason: String, now: Date) throws(PostgresError) -> Int {
-        let result = try connection.execute(
-            """
-            WITH idle AS (
-                UPDATE prescore.job_runs
-                SET status = 'cancelled', finished_at = to_timestamp($2::float8), error = $3,
-                    lease_owner = NULL, lease_expires_at = NULL
-                WHERE job = $1 AND (status IN ('queued', 'retrying')
-                    OR (status = 'running' AND lease_holder = 'scheduler'
-                        AND lease_expires_at < to_timestamp($2::float8)))
-                RETURNING run_id
-            ),
-            held AS (
-                UPDATE prescore.job_runs SET cancel_requested = $3
-                WHERE job = $1 AND status = 'running' AND lease_expires_at >= to_timestamp($2::float8)
-                RETURNING run_id
-            )
-            SELECT (SELECT count(*) FROM idle) + (SELECT count(*) FROM held)
-            """, [job, Self.seconds(now), reason])
-        return result.scalar.flatMap { Int($0) } ?? 0
-    }
-
     /// The latest slot recorded for `job`, whatever became of it: where a restarted scheduler
     /// resumes counting missed slots.
     public func lastSlot(job: String) throws(PostgresError) -> Date? {

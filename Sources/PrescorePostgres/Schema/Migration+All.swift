@@ -93,5 +93,18 @@ extension Migration {
                     ADD COLUMN output_prefix text;
                 UPDATE prescore.job_runs SET lease_holder = 'scheduler' WHERE lease_owner IS NOT NULL;
                 """),
+        Migration(
+            version: 5, name: "superseded runs",
+            sql: """
+                -- A run whose publish found a newer run published is 'superseded': final, not
+                -- retried (README "Schedule semantics").
+                ALTER TABLE prescore.job_runs DROP CONSTRAINT job_runs_status_check;
+                ALTER TABLE prescore.job_runs ADD CONSTRAINT job_runs_status_check CHECK (status IN
+                    ('queued', 'running', 'retrying', 'succeeded', 'failed', 'cancelled', 'missed',
+                     'skipped', 'abandoned', 'superseded'));
+                ALTER TABLE prescore.job_run_attempts DROP CONSTRAINT job_run_attempts_status_check;
+                ALTER TABLE prescore.job_run_attempts ADD CONSTRAINT job_run_attempts_status_check
+                    CHECK (status IN ('running', 'succeeded', 'failed', 'cancelled', 'abandoned', 'superseded'));
+                """),
     ]
 }
