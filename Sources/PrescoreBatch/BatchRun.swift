@@ -162,6 +162,7 @@ public struct BatchRun: Sendable {
 
     /// Connects, opens the snapshot and plans the source. A dry run goes on without Redis.
     func prepare(cancellation: CancellationFlag, log: (String) -> Void) throws -> Prepared {
+        var redis = try raiseFence()
         let source = try PostgresConnection(url: databaseURL, applicationName: applicationName)
         try checkNotCancelled(cancellation)
         try source.beginSnapshot()
@@ -170,9 +171,8 @@ public struct BatchRun: Sendable {
         // In a savepoint: a failing EXPLAIN must not abort the snapshot the COPY reads from.
         let estimate = (try? source.estimatedRows(plan.query)) ?? 0
         try checkNotCancelled(cancellation)
-        var redis: RedisSession?
         do {
-            redis = try RedisSession(url: redisURL, name: applicationName)
+            redis = try redis ?? RedisSession(url: redisURL, name: applicationName)
         } catch {
             guard isDryRun else { throw error }
             log("Redis cannot be reached (\(error)); the dry run checks no guard against the published run")
@@ -188,6 +188,20 @@ public struct BatchRun: Sendable {
         return Prepared(
             source: source, plan: plan, redis: redis, published: published, expectedRows: expectedRows,
             buckets: ScoreLayout.bucketCount(expectedRows: expectedRows), bookkeeping: bookkeeping)
+    }
+
+    /// A scheduled attempt raises its run's fence to its token before anything else it does (before
+    /// even connecting to PostgreSQL): from then on an older attempt of the run, whose scheduler
+    /// lost the lease, cannot publish, however long this attempt's connects and planning take or
+    /// whether they fail. Returns the Redis session it opened for that; nil for other modes.
+    func raiseFence() throws -> RedisSession? {
+        guard case .attempt(let attempt) = options.mode else { return nil }
+        let redis = try RedisSession(url: redisURL, name: applicationName)
+        try redis.perform { connection in
+            try ScoreStore(connection: connection, layout: layout)
+                .raiseFence(runID: attempt.runID, token: attempt.token, ttl: job.output.ttl)
+        }
+        return redis
     }
 
     /// Records the run's start (a manual run only; the scheduler recorded its attempts), after
@@ -235,9 +249,6 @@ public struct BatchRun: Sendable {
                     let store = ScoreStore(connection: connection, layout: layout)
                     try checkMemory(
                         connection, expectedRows: prepared.expectedRows, keyKind: prepared.plan.keyKind)
-                    if case .attempt(let attempt) = options.mode {
-                        try store.raiseFence(runID: attempt.runID, token: attempt.token, ttl: job.output.ttl)
-                    }
                     try store.register(
                         PublishedRun(
                             runID: identity.runID, buckets: prepared.buckets, modelVersion: modelVersion,

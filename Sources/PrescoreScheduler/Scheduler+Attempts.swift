@@ -11,12 +11,15 @@ extension Scheduler {
         for candidate in try ledger.candidates(now: now, jobs: Array(jobs.keys)) {
             guard active.count < configuration.maxConcurrentRuns else { break }
             guard active[candidate.runID] == nil, let job = jobs[candidate.job]?.job else { continue }
+            // Stamped with the time of the claim itself, not the tick's start: a long tick must not
+            // hand out leases that are already partly spent.
+            let claimedAt = clock.now()
             guard
                 let claim = try ledger.claim(
                     job: candidate.job, runID: candidate.runID, instance: configuration.instance,
-                    lease: configuration.lease, now: now)
+                    lease: configuration.lease, now: claimedAt)
             else { continue }
-            start(claim, of: job, now: now)
+            start(claim, of: job, now: claimedAt)
         }
     }
 
@@ -69,6 +72,7 @@ extension Scheduler {
     func renewLeases(_ ledger: RunLedger?, now: Date) {
         for (runID, attempt) in active where attempt.outcome == nil && attempt.nextRenewal <= now {
             let event: ScheduledAttempt.Event
+            let now = clock.now()  // this renewal's own time, as for claims
             do {
                 guard let ledger else { throw PostgresError(.connectionFailed, "not connected", server: "") }
                 switch try ledger.renew(attempt.claim, lease: configuration.lease, now: now) {

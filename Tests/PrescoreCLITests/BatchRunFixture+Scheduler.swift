@@ -9,7 +9,7 @@ import PrescoreTestSupport
 extension BatchRunFixture {
     /// An in-process scheduler on the fixture's database and jobs folder, driven by `clock`.
     func scheduler(
-        _ clock: ManualClock, instance: String = "test-a", lease: Duration = .seconds(30),
+        _ clock: any SchedulerClock, instance: String = "test-a", lease: Duration = .seconds(30),
         grace: Duration = .seconds(60)
     ) throws -> Scheduler {
         var configuration = Scheduler.Configuration(

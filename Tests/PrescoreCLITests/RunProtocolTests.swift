@@ -1,9 +1,13 @@
 import Foundation
+import PrescoreBatch
 import PrescoreCore
 import PrescoreRedis
 import PrescoreScheduler
 import PrescoreTestSupport
+import Synchronization
 import Testing
+
+@testable import PrescoreCLI
 
 /// The run protocol where runs overlap, roll back and outlive their TTL, through real `prescore`
 /// processes on the real servers (README "Schedule semantics", docs/storage.md).
@@ -183,6 +187,77 @@ import Testing
             #expect(runs.map(\.status) == ["succeeded", "skipped"], "\(runs)")
             #expect(runs.last?.error == "run \(dead) of the job was still open (concurrency: forbid)")
             #expect(try fixture.attempts(of: dead).map(\.status) == ["abandoned", "succeeded"])
+        }
+    }
+
+    /// A scheduled attempt raises its run's fence before it even reaches PostgreSQL: here
+    /// PostgreSQL never answers (a frozen proxy), yet the fence already holds the attempt's token,
+    /// so no older attempt of the run can publish meanwhile.
+    @Test func anAttemptRaisesItsFenceBeforeAnythingElse() throws {
+        try BatchRunFixture.with { fixture in
+            let target = try #require(URLComponents(string: fixture.databaseURL))
+            let proxy = PausableTCPProxy(targetPort: try #require(target.port))
+            defer { proxy.stop() }
+            proxy.pause()
+            var frozen = target
+            frozen.port = proxy.port
+            frozen.queryItems = [URLQueryItem(name: "connect_timeout", value: "3")]
+            let job = try #require(SchedulerCommand.loadJobs(fixture.folder.url.path).jobs.first)
+            let batch = BatchRun(
+                job: job.definition, definitionText: job.text, scorer: job.scorer,
+                databaseURL: try #require(frozen.string), redisURL: try RedisURL(fixture.redisURL),
+                options: BatchRun.Options(mode: .attempt(BatchRun.Attempt(runID: 41, token: 43))))
+            let outcome = Mutex<String?>(nil)
+            let done = BlockingExecutor.shared.execute("test-attempt") {
+                do {
+                    _ = try batch.run(cancellation: CancellationFlag(), progress: { _ in }, log: { _ in })
+                    outcome.withLock { $0 = "ran" }
+                } catch {
+                    outcome.withLock { $0 = "\(error)" }
+                }
+            }
+            let fence = fixture.store.layout.fenceKey(41)
+            var raised: String?
+            for _ in 0..<100 where raised == nil {
+                raised = try fixture.redis.command("GET", fence).string
+                if raised == nil { usleep(20_000) }
+            }
+            #expect(raised == "43")
+            #expect(outcome.withLock { $0 } == nil, "PostgreSQL has not answered yet")
+            done.wait()
+            #expect(outcome.withLock { $0 }?.contains("timeout") == true, "\(outcome.withLock { $0 } ?? "")")
+        }
+    }
+
+    /// A clock that moves a second at every reading, as a slow tick does.
+    final class SteppingClock: SchedulerClock {
+        private let time: Mutex<Date>
+        init(_ start: Date) { time = Mutex(start) }
+        func now() -> Date {
+            time.withLock {
+                $0 = $0.addingTimeInterval(1)
+                return $0
+            }
+        }
+    }
+
+    /// A claim's lease counts from the claim, not from the tick's start: a tick that took long
+    /// (here every clock reading costs a second) hands out whole leases.
+    @Test func leasesCountFromTheClaimNotTheTicksStart() throws {
+        try BatchRunFixture.with { fixture in
+            #expect(try PrescoreProcess.run(fixture.arguments("trigger", [fixture.job])).status == 0)
+            let start = Date()
+            let stepping = try fixture.scheduler(SteppingClock(start), instance: "slow")
+            stepping.tick()
+            let runID = try #require(stepping.activeRunIDs.first)
+            let expires = try #require(
+                try fixture.database.execute(
+                    "SELECT extract(epoch FROM lease_expires_at)::float8 FROM prescore.job_runs WHERE run_id = $1",
+                    [String(runID)]
+                ).scalar.flatMap { Double($0) })
+            let tickStart = start.addingTimeInterval(1).timeIntervalSince1970
+            #expect(expires > tickStart + 30 + 0.5, "stamped later than the tick's first reading")
+            stepping.waitForAttempts()
         }
     }
 }
