@@ -125,9 +125,13 @@ extension Scheduler {
             /// Records the attempt's report under the run's new status; false when the lease was lost.
             func record(_ status: RunStatus, notBefore: Date? = nil, error: String?) throws -> Bool {
                 try ledger.finish(
-                    claim, status: status, notBefore: notBefore, counts: report?.counts ?? RunCounts(),
-                    modelVersion: job.scorer.version, definition: job.text, cpuSeconds: report?.cpuSeconds,
-                    error: error, now: now)
+                    claim,
+                    RunLedger.Outcome(
+                        status: status, notBefore: notBefore, counts: report?.counts ?? RunCounts(),
+                        modelVersion: job.scorer.version, definition: job.text,
+                        cpuSeconds: report?.cpuSeconds,
+                        error: error),
+                    now: now)
             }
             switch action {
             case .finish(let status, let reason, let alert):

@@ -11,8 +11,7 @@ extension RunLedger {
     {
         try connection.execute("BEGIN")
         do {
-            try connection.execute(
-                "SELECT pg_advisory_xact_lock(hashtextextended('prescore.job:' || $1, 0))", [job])
+            try connection.run("SELECT pg_advisory_xact_lock(hashtextextended('prescore.job:' || \(job), 0))")
             let result = try body()
             try connection.execute("COMMIT")
             return result
@@ -24,26 +23,26 @@ extension RunLedger {
 
     /// Whether the slot already has its row (another instance recorded it first).
     public func slotExists(job: String, scheduledFor: Date) throws(PostgresError) -> Bool {
-        try connection.execute(
+        try connection.run(
             """
-            SELECT EXISTS (SELECT 1 FROM prescore.job_runs WHERE job = $1 AND scheduled_for = to_timestamp($2::float8)
+            SELECT EXISTS (SELECT 1 FROM prescore.job_runs WHERE job = \(job) AND scheduled_for = \(time: scheduledFor)
                 AND trigger IN ('schedule', 'catch-up'))
-            """, [job, Self.seconds(scheduledFor)]
+            """
         ).scalar == "t"
     }
 
     /// The job's open runs (queued, retrying or running), each with what its lease says at `now`.
     public func openRuns(job: String, now: Date) throws(PostgresError) -> [SlotConcurrency.OpenRun] {
-        try connection.execute(
+        try connection.run(
             """
             SELECT run_id, CASE
                 WHEN status IN ('queued', 'retrying') THEN 'waiting'
-                WHEN lease_expires_at >= to_timestamp($2::float8) THEN 'running'
+                WHEN lease_expires_at >= \(time: now) THEN 'running'
                 WHEN lease_holder = 'scheduler' THEN 'awaitingTakeover'
                 ELSE 'lapsed' END
-            FROM prescore.job_runs WHERE job = $1 AND status IN ('queued', 'running', 'retrying')
+            FROM prescore.job_runs WHERE job = \(job) AND status IN ('queued', 'running', 'retrying')
             ORDER BY run_id
-            """, [job, Self.seconds(now)]
+            """
         ).rows.compactMap { row in
             guard let id = row[0].flatMap({ Int64($0) }) else { return nil }
             let state: SlotConcurrency.OpenRun.State =
@@ -62,18 +61,19 @@ extension RunLedger {
     public func cancel(idle: [Int64], held: [Int64], job: String, reason: String, now: Date)
         throws(PostgresError)
     {
-        try connection.execute(
+        try connection.run(
             """
             UPDATE prescore.job_runs
-            SET status = 'cancelled', finished_at = to_timestamp($3::float8), error = $4,
+            SET status = 'cancelled', finished_at = \(time: now), error = \(reason),
                 lease_owner = NULL, lease_expires_at = NULL
-            WHERE job = $1 AND run_id = ANY($2::bigint[]) AND status IN ('queued', 'running', 'retrying')
-            """, [job, Self.bigintArray(idle), Self.seconds(now), reason])
-        try connection.execute(
+            WHERE job = \(job) AND run_id = ANY(\(Self.bigintArray(idle))::bigint[])
+              AND status IN ('queued', 'running', 'retrying')
+            """)
+        try connection.run(
             """
-            UPDATE prescore.job_runs SET cancel_requested = $3
-            WHERE job = $1 AND run_id = ANY($2::bigint[]) AND status = 'running'
-            """, [job, Self.bigintArray(held), reason])
+            UPDATE prescore.job_runs SET cancel_requested = \(reason)
+            WHERE job = \(job) AND run_id = ANY(\(Self.bigintArray(held))::bigint[]) AND status = 'running'
+            """)
     }
 
     static func bigintArray(_ values: [Int64]) -> String {

@@ -56,31 +56,26 @@ public struct RunLedger: Sendable {
         job: String, scheduledFor: Date, trigger: RunTrigger, status: RunStatus, reason: String? = nil,
         now: Date
     ) throws(PostgresError) -> Int64? {
-        let finished = status.isOpen ? nil : Self.seconds(now)
-        return try connection.execute(
+        try connection.run(
             """
             INSERT INTO prescore.job_runs
                 (job, run_id, trigger, scheduled_for, started_at, finished_at, status, error)
-            VALUES ($1, nextval('prescore.run_ids'), $2, to_timestamp($3::float8), to_timestamp($4::float8),
-                    to_timestamp($5::float8), $6, $7)
+            VALUES (\(job), nextval('prescore.run_ids'), \(trigger.rawValue), \(time: scheduledFor), \(time: now),
+                    \(time: status.isOpen ? nil : now), \(status.rawValue), \(reason))
             ON CONFLICT (job, scheduled_for) WHERE trigger IN ('schedule', 'catch-up') DO NOTHING
             RETURNING run_id
-            """,
-            [
-                job, trigger.rawValue, Self.seconds(scheduledFor), Self.seconds(now), finished,
-                status.rawValue, reason,
-            ]
+            """
         ).rows.first?[0].flatMap { Int64($0) }
     }
 
     /// Queues a manual run (`prescore trigger`) for a scheduler to start; returns its id.
     public func enqueueManual(job: String, now: Date) throws(PostgresError) -> Int64 {
-        let result = try connection.execute(
+        let result = try connection.run(
             """
             INSERT INTO prescore.job_runs (job, run_id, trigger, started_at, status)
-            VALUES ($1, nextval('prescore.run_ids'), 'manual', to_timestamp($2::float8), 'queued')
+            VALUES (\(job), nextval('prescore.run_ids'), 'manual', \(time: now), 'queued')
             RETURNING run_id
-            """, [job, Self.seconds(now)])
+            """)
         guard let id = result.rows.first?[0].flatMap({ Int64($0) }) else {
             throw PostgresError(
                 .protocolViolation, "INSERT … RETURNING gave no row", server: connection.server)
@@ -91,130 +86,177 @@ public struct RunLedger: Sendable {
     /// Runs of `jobs` that can be claimed now, oldest first. Only the caller's jobs: open runs of a
     /// job it does not know (deleted, or another instance's) must not fill the `limit` and starve
     /// the rest. The query reads only the partial index of open runs, so a poll costs the same with
-    /// ten jobs or ten thousand.
+    /// ten jobs or ten thousand. The condition mirrors `RunClaim.decide`, which has the last word
+    /// when the run is claimed.
     public func candidates(now: Date, jobs: [String], limit: Int = 200) throws(PostgresError) -> [Candidate] {
-        try connection.execute(
+        try connection.run(
             """
             SELECT job, run_id FROM prescore.job_runs
-            WHERE status IN ('queued', 'running', 'retrying') AND \(Self.claimable) AND job = ANY($3::text[])
+            WHERE status IN ('queued', 'running', 'retrying') AND job = ANY(\(Self.textArray(jobs))::text[])
+              AND cancel_requested IS NULL AND (status = 'queued'
+                OR (status = 'retrying' AND not_before <= \(time: now))
+                OR (status = 'running' AND lease_holder = 'scheduler' AND lease_expires_at < \(time: now)))
             ORDER BY coalesce(scheduled_for, started_at), run_id
-            LIMIT $1
-            """, [String(limit), Self.seconds(now), Self.textArray(jobs)]
+            LIMIT \(limit)
+            """
         ).rows.compactMap { row in
             guard let job = row[0], let id = row[1].flatMap({ Int64($0) }) else { return nil }
             return Candidate(job: job, runID: id)
         }
     }
 
-    /// Claims `runID` for `instance` until `now + lease`, as a new attempt. Returns nil when the
-    /// run is not claimable any more (another instance got it). A takeover marks the previous
+    /// Claims `runID` for `instance` until `now + lease`, as a new attempt, when `RunClaim` says
+    /// it may be claimed: the row is read under its lock, so a second claimer waits, then finds it
+    /// running under a live lease. Returns nil when not claimable. A takeover marks the previous
     /// attempt `abandoned`.
     public func claim(
         job: String, runID: Int64, instance: String, lease: Duration, now: Date
     ) throws(PostgresError) -> Claim? {
         try connection.execute("BEGIN")
         do {
-            let result = try connection.execute(
-                """
-                UPDATE prescore.job_runs
-                SET status = 'running', attempts = attempts + 1, lease_owner = $3, lease_holder = 'scheduler',
-                    lease_expires_at = to_timestamp($2::float8 + $4::float8),
-                    lease_token = CASE WHEN attempts = 0 THEN run_id ELSE nextval('prescore.run_ids') END,
-                    started_at = CASE WHEN attempts = 0 THEN to_timestamp($2::float8) ELSE started_at END,
-                    not_before = NULL
-                WHERE job = $1 AND run_id = $5 AND \(Self.claimable)
-                RETURNING lease_token, attempts, trigger, extract(epoch FROM scheduled_for)::float8
-                """,
-                [job, Self.seconds(now), instance, String(lease.totalSeconds), String(runID)])
-            guard let row = result.rows.first, let token = row[0].flatMap({ Int64($0) }),
-                let attempt = row[1].flatMap({ Int($0) }), let trigger = row[2].flatMap(RunTrigger.init)
-            else {
-                try connection.execute("ROLLBACK")
-                return nil
-            }
-            try connection.execute(
-                """
-                UPDATE prescore.job_run_attempts
-                SET status = 'abandoned', finished_at = to_timestamp($3::float8),
-                    error = 'its scheduler stopped renewing the lease'
-                WHERE job = $1 AND run_id = $2 AND status = 'running'
-                """, [job, String(runID), Self.seconds(now)])
-            try connection.execute(
-                """
-                INSERT INTO prescore.job_run_attempts (job, run_id, attempt, token, instance, started_at, status)
-                VALUES ($1, $2, $3, $4, $5, to_timestamp($6::float8), 'running')
-                """,
-                [job, String(runID), String(attempt), String(token), instance, Self.seconds(now)])
-            try connection.execute("COMMIT")
-            return Claim(
-                job: job, runID: runID, token: token, attempt: attempt, trigger: trigger,
-                scheduledFor: row[3].flatMap { Double($0) }.map { Date(timeIntervalSince1970: $0) })
+            let claim = try claimLocked(job: job, runID: runID, instance: instance, lease: lease, now: now)
+            try connection.execute(claim == nil ? "ROLLBACK" : "COMMIT")
+            return claim
         } catch {
             _ = try? connection.execute("ROLLBACK")
             throw error
         }
     }
 
+    private func claimLocked(
+        job: String, runID: Int64, instance: String, lease: Duration, now: Date
+    ) throws(PostgresError) -> Claim? {
+        guard
+            let row = try connection.run(
+                """
+                SELECT status, attempts, lease_holder, extract(epoch FROM lease_expires_at)::float8,
+                       extract(epoch FROM not_before)::float8, cancel_requested IS NOT NULL
+                FROM prescore.job_runs WHERE job = \(job) AND run_id = \(runID) FOR UPDATE
+                """
+            ).rows.first,
+            let status = row[0].flatMap(RunStatus.init(rawValue:)), let attempts = row[1].flatMap({ Int($0) })
+        else { return nil }
+        let decision = RunClaim.decide(
+            RunClaim.Row(
+                status: status, attempts: attempts, leaseHolder: row[2],
+                leaseExpiresAt: row[3].flatMap { Double($0) }.map(Date.init(timeIntervalSince1970:)),
+                notBefore: row[4].flatMap { Double($0) }.map(Date.init(timeIntervalSince1970:)),
+                cancelRequested: row[5] == "t"),
+            now: now)
+        if decision == .no { return nil }
+        if decision == .takeOver {
+            try connection.run(
+                """
+                UPDATE prescore.job_run_attempts
+                SET status = 'abandoned', finished_at = \(time: now), error = 'its scheduler stopped renewing the lease'
+                WHERE job = \(job) AND run_id = \(runID) AND status = 'running'
+                """)
+        }
+        let token: PostgresStatement = decision == .first ? "run_id" : "nextval('prescore.run_ids')"
+        guard
+            let updated = try connection.run(
+                """
+                UPDATE prescore.job_runs
+                SET status = 'running', attempts = attempts + 1, lease_owner = \(instance), lease_holder = 'scheduler',
+                    lease_expires_at = \(time: now.addingTimeInterval(lease.totalSeconds)), lease_token = \(token),
+                    started_at = CASE WHEN attempts = 0 THEN \(time: now) ELSE started_at END, not_before = NULL
+                WHERE job = \(job) AND run_id = \(runID)
+                RETURNING lease_token, attempts, trigger, extract(epoch FROM scheduled_for)::float8
+                """
+            ).rows.first,
+            let token = updated[0].flatMap({ Int64($0) }), let attempt = updated[1].flatMap({ Int($0) }),
+            let trigger = updated[2].flatMap(RunTrigger.init)
+        else {
+            throw PostgresError(
+                .protocolViolation, "UPDATE … RETURNING gave no row", server: connection.server)
+        }
+        try connection.run(
+            """
+            INSERT INTO prescore.job_run_attempts (job, run_id, attempt, token, instance, started_at, status)
+            VALUES (\(job), \(runID), \(attempt), \(token), \(instance), \(time: now), 'running')
+            """)
+        return Claim(
+            job: job, runID: runID, token: token, attempt: attempt, trigger: trigger,
+            scheduledFor: updated[3].flatMap { Double($0) }.map { Date(timeIntervalSince1970: $0) })
+    }
+
     /// Extends the lease of `claim` to `now + lease`.
     public func renew(_ claim: Claim, lease: Duration, now: Date) throws(PostgresError) -> RenewOutcome {
-        let result = try connection.execute(
+        let result = try connection.run(
             """
-            UPDATE prescore.job_runs SET lease_expires_at = to_timestamp($4::float8 + $5::float8)
-            WHERE job = $1 AND run_id = $2 AND lease_token = $3 AND status = 'running'
+            UPDATE prescore.job_runs SET lease_expires_at = \(time: now.addingTimeInterval(lease.totalSeconds))
+            WHERE job = \(claim.job) AND run_id = \(claim.runID) AND lease_token = \(claim.token) AND status = 'running'
             RETURNING cancel_requested
-            """,
-            [
-                claim.job, String(claim.runID), String(claim.token), Self.seconds(now),
-                String(lease.totalSeconds),
-            ])
+            """)
         guard let row = result.rows.first else { return .lost }
         return row[0].map { .cancelRequested($0) } ?? .renewed
     }
 
-    /// Records how an attempt ended: `status` is the run's new status (`retrying` with `notBefore`
-    /// for a retry). Returns false when the lease was no longer this attempt's (nothing recorded).
+    /// How an attempt ended, as the run records it.
+    public struct Outcome: Sendable, Equatable {
+        /// The run's new status: `retrying` (with `notBefore`) for a retry, else final.
+        public var status: RunStatus
+        public var notBefore: Date?
+        public var counts: RunCounts
+        public var modelVersion: String?
+        /// The job file's text; its SHA-256 is stored.
+        public var definition: String?
+        public var cpuSeconds: Double?
+        public var error: String?
+
+        public init(
+            status: RunStatus, notBefore: Date? = nil, counts: RunCounts = RunCounts(),
+            modelVersion: String? = nil,
+            definition: String? = nil, cpuSeconds: Double? = nil, error: String? = nil
+        ) {
+            self.status = status
+            self.notBefore = notBefore
+            self.counts = counts
+            self.modelVersion = modelVersion
+            self.definition = definition
+            self.cpuSeconds = cpuSeconds
+            self.error = error
+        }
+    }
+
+    /// Records how an attempt ended. Returns false when the lease was no longer this attempt's
+    /// (nothing recorded).
     @discardableResult
-    public func finish(
-        _ claim: Claim, status: RunStatus, notBefore: Date? = nil, counts: RunCounts = RunCounts(),
-        modelVersion: String? = nil, definition: String? = nil, cpuSeconds: Double? = nil,
-        error: String?, now: Date
-    ) throws(PostgresError) -> Bool {
-        let attemptStatus = status == .retrying ? RunStatus.failed : status
-        let result = try connection.execute(
+    public func finish(_ claim: Claim, _ outcome: Outcome, now: Date) throws(PostgresError) -> Bool {
+        let attemptStatus = outcome.status == .retrying ? RunStatus.failed : outcome.status
+        let counts = outcome.counts
+        let finished: Date? = outcome.status == .retrying ? nil : now
+        return try !connection.run(
             """
             WITH run AS (
                 UPDATE prescore.job_runs
-                SET status = $4, finished_at = CASE WHEN $4 = 'retrying' THEN NULL ELSE to_timestamp($5::float8) END,
-                    not_before = to_timestamp($6::float8), rows_read = $7, rows_scored = $8,
-                    rows_written = $9, rows_failed = $10, cpu_seconds = $11::float8, error = $12,
-                    model_version = coalesce($13, model_version),
-                    definition_hash = coalesce(encode(sha256(convert_to($14, 'UTF8')), 'hex'), definition_hash),
+                SET status = \(outcome.status.rawValue), finished_at = \(time: finished),
+                    not_before = \(time: outcome.notBefore), rows_read = \(counts.read),
+                    rows_scored = \(counts.scored), rows_written = \(counts.written), rows_failed = \(counts.failed),
+                    cpu_seconds = \(outcome.cpuSeconds)::float8, error = \(outcome.error),
+                    model_version = coalesce(\(outcome.modelVersion), model_version),
+                    definition_hash = coalesce(encode(sha256(convert_to(\(outcome.definition), 'UTF8')), 'hex'),
+                                               definition_hash),
                     lease_owner = NULL, lease_expires_at = NULL
-                WHERE job = $1 AND run_id = $2 AND lease_token = $3 AND status = 'running'
+                WHERE job = \(claim.job) AND run_id = \(claim.runID) AND lease_token = \(claim.token)
+                  AND status = 'running'
                 RETURNING run_id
             )
-            UPDATE prescore.job_run_attempts SET status = $15, finished_at = to_timestamp($5::float8), error = $12
-            WHERE job = $1 AND run_id IN (SELECT run_id FROM run) AND token = $3
+            UPDATE prescore.job_run_attempts
+            SET status = \(attemptStatus.rawValue), finished_at = \(time: now), error = \(outcome.error)
+            WHERE job = \(claim.job) AND run_id IN (SELECT run_id FROM run) AND token = \(claim.token)
             RETURNING attempt
-            """,
-            [
-                claim.job, String(claim.runID), String(claim.token), status.rawValue, Self.seconds(now),
-                notBefore.map(Self.seconds), String(counts.read), String(counts.scored),
-                String(counts.written),
-                String(counts.failed), cpuSeconds.map { String($0) }, error, modelVersion, definition,
-                attemptStatus.rawValue,
-            ])
-        return !result.rows.isEmpty
+            """
+        ).rows.isEmpty
     }
 
     /// Records that this attempt lost its lease: the attempt row only; the run is the successor's.
     public func abandon(_ claim: Claim, reason: String, now: Date) throws(PostgresError) {
-        try connection.execute(
+        try connection.run(
             """
-            UPDATE prescore.job_run_attempts SET status = 'abandoned', finished_at = to_timestamp($4::float8),
-                error = $5
-            WHERE job = $1 AND run_id = $2 AND token = $3 AND status = 'running'
-            """, [claim.job, String(claim.runID), String(claim.token), Self.seconds(now), reason])
+            UPDATE prescore.job_run_attempts SET status = 'abandoned', finished_at = \(time: now), error = \(reason)
+            WHERE job = \(claim.job) AND run_id = \(claim.runID) AND token = \(claim.token) AND status = 'running'
+            """)
     }
 
     /// The latest slot recorded for `job`, whatever became of it: where a restarted scheduler
@@ -256,14 +298,14 @@ public struct RunLedger: Sendable {
         let names = Self.textArray(jobs)
         var total = 0
         while true {
-            let deleted = try connection.execute(
+            let deleted = try connection.run(
                 """
                 DELETE FROM prescore.job_runs WHERE (job, run_id) IN (
                     SELECT job, run_id FROM prescore.job_runs
-                    WHERE job = ANY($1::text[]) AND finished_at < to_timestamp($2::float8)
+                    WHERE job = ANY(\(names)::text[]) AND finished_at < \(time: cutoff)
                       AND status NOT IN ('queued', 'running', 'retrying')
-                    LIMIT $3)
-                """, [names, Self.seconds(cutoff), String(batch)]
+                    LIMIT \(batch))
+                """
             ).affectedRows
             total += deleted
             if deleted < batch { return total }
@@ -284,15 +326,6 @@ public struct RunLedger: Sendable {
         defer { _ = try? connection.execute("SELECT pg_advisory_unlock($1::bigint)", [Self.pruningLock]) }
         return try body()
     }
-
-    /// The claim condition, shared by `candidates` and `claim` so that they cannot drift apart.
-    /// `$2` is now.
-    private static let claimable = """
-        cancel_requested IS NULL AND (status = 'queued'
-            OR (status = 'retrying' AND not_before <= to_timestamp($2::float8))
-            OR (status = 'running' AND lease_holder = 'scheduler'
-                AND lease_expires_at < to_timestamp($2::float8)))
-        """
 
     static func seconds(_ date: Date) -> String { String(date.timeIntervalSince1970) }
 
