@@ -32,35 +32,32 @@ extension ScoreStore {
     }
 
     /// Keeps the published run and the newest `keepRuns − 1` other kept runs; removes the rest and
-    /// the runs a rollback rejected, keys included. Returns the removed run ids.
+    /// the runs a rollback rejected, keys included (`RunRetention.trim` decides). Returns the
+    /// removed run ids.
     @discardableResult
     public func trim(keepRuns: Int) throws(RedisError) -> [Int64] {
+        let rejected = try members(of: layout.rejectedRunsKey)
+        let doomed = RunRetention.trim(
+            kept: try keptRuns(), rejected: rejected, published: try published()?.runID, keepRuns: keepRuns)
+        guard !doomed.isEmpty else { return [] }
+        // Removes only what was decided, and never the run published by the time this runs.
         let script = """
             local current = redis.call('HGET', KEYS[1], 'run')
-            local others = tonumber(ARGV[1]) - 1
             local removed = {}
-            for _, member in ipairs(redis.call('ZREVRANGE', KEYS[2], 0, -1)) do
+            for _, member in ipairs(ARGV) do
                 if member ~= current then
-                    if others > 0 then others = others - 1
-                    else
-                        redis.call('ZREM', KEYS[2], member)
+                    if redis.call('ZREM', KEYS[2], member) + redis.call('ZREM', KEYS[3], member) > 0 then
                         table.insert(removed, member)
                     end
-                end
-            end
-            for _, member in ipairs(redis.call('ZRANGE', KEYS[3], 0, -1)) do
-                if member ~= current then
-                    redis.call('ZREM', KEYS[3], member)
-                    table.insert(removed, member)
                 end
             end
             return removed
             """
         let reply = try evaluate(
             script, keys: [layout.pointerKey, layout.keptRunsKey, layout.rejectedRunsKey],
-            arguments: [String(keepRuns)])
-        guard case .array(let members) = reply else { throw connection.unexpectedReply(reply, to: "trim") }
-        let removed = members.compactMap { $0.string.flatMap { Int64($0) } }
+            arguments: doomed.map(String.init))
+        guard case .array(let items) = reply else { throw connection.unexpectedReply(reply, to: "trim") }
+        let removed = items.compactMap { $0.string.flatMap { Int64($0) } }
         for runID in removed { try deleteRun(runID) }
         return removed
     }
@@ -82,27 +79,21 @@ extension ScoreStore {
         try connection.command("UNLINK", layout.runKey(runID))
     }
 
-    /// Removes runs that are older than every kept run, are neither kept nor published, and are
-    /// not in `live` (the runs and attempts PostgreSQL records as open): what a process that died
-    /// mid-run left behind. Such a run can never publish, since a newer one has; a run that is still
-    /// writing is never removed under it. Returns the removed run ids.
+    /// Removes what processes that died mid-run left behind (`RunRetention.abandoned` decides:
+    /// older than every kept run, neither kept nor published, not in `live`, the runs and attempts
+    /// PostgreSQL records as open). A run that is still writing is never removed under it. Returns
+    /// the removed run ids.
     @discardableResult
     public func sweepAbandonedRuns(live: Set<Int64>) throws(RedisError) -> [Int64] {
-        let kept = Set(try keptRuns())
-        guard let oldestKept = kept.min() else { return [] }
-        var abandoned: [Int64] = []
+        var runs: [Int64] = []
         let prefix = layout.runKeyPattern.dropLast()  // without the trailing `*`
         try connection.scan(matching: layout.runKeyPattern) { keys in
-            for key in keys {
-                guard let runID = Int64(key.dropFirst(prefix.count)) else { continue }
-                if runID < oldestKept, !kept.contains(runID), !live.contains(runID) {
-                    abandoned.append(runID)
-                }
-            }
+            runs += keys.compactMap { Int64($0.dropFirst(prefix.count)) }
         }
-        let published = try published()?.runID
-        for runID in abandoned where runID != published { try deleteRun(runID) }
-        return abandoned.filter { $0 != published }
+        let abandoned = RunRetention.abandoned(
+            runs: runs, kept: Set(try keptRuns()), published: try published()?.runID, live: live)
+        for runID in abandoned { try deleteRun(runID) }
+        return abandoned
     }
 
     private enum BucketCommand {

@@ -100,7 +100,12 @@ public struct ScoreStore: Sendable {
 
     /// Published runs kept for rollback, newest first.
     public func keptRuns() throws(RedisError) -> [Int64] {
-        let reply = try connection.command("ZREVRANGE", layout.keptRunsKey, "0", "-1")
+        try members(of: layout.keptRunsKey)
+    }
+
+    /// The run ids in sorted set `key`, newest first.
+    func members(of key: String) throws(RedisError) -> [Int64] {
+        let reply = try connection.command("ZREVRANGE", key, "0", "-1")
         guard case .array(let members) = reply else {
             throw connection.unexpectedReply(reply, to: "ZREVRANGE")
         }
