@@ -125,6 +125,12 @@ import Testing
         #expect(try store.persistKeptRuns() == [])
         _ = try write(3)  // not published: keeps its safety net
         #expect(try ttl(store.layout.bucketKey(run: 3, bucket: 0)) ?? 0 > 0)
+        // A persist cut short after the facts: the next publish finishes it.
+        let cut = try write(4)
+        try store.connection.command("PERSIST", store.layout.runKey(4))
+        #expect(try store.publish(cut) == nil)
+        #expect(try store.persistKeptRuns() == [4])
+        #expect(try ttl(store.layout.bucketKey(run: 4, bucket: 0)) == -1)
     }
 
     @Test func deleteRunRemovesEveryKeyWithOrWithoutItsFacts() throws {

@@ -15,7 +15,9 @@ public enum RunRetention {
     /// Runs a process left behind: older than every kept run (so a newer run has published since
     /// they started, and they can never publish), neither kept nor published, and not `live`
     /// (open in PostgreSQL: a slow run that started first may still be writing). Ascending.
-    public static func abandoned(runs: [Int64], kept: Set<Int64>, published: Int64?, live: Set<Int64>) -> [Int64] {
+    public static func abandoned(runs: [Int64], kept: Set<Int64>, published: Int64?, live: Set<Int64>)
+        -> [Int64]
+    {
         guard let oldestKept = kept.min() else { return [] }
         return runs.filter { $0 < oldestKept && !kept.contains($0) && $0 != published && !live.contains($0) }
             .sorted()

@@ -4,27 +4,30 @@ import PrescoreCore
 /// are trimmed, and the keys of runs that never publish are removed (or expire with `output.ttl`,
 /// the safety net for a writer that vanished).
 extension ScoreStore {
-    /// Removes the expiry of every key of run `runID` (its `buckets` score hashes, then its facts),
-    /// in short pipelined steps. Called before the run publishes, so that published and kept scores
-    /// never expire; the facts go last, so a run whose facts still expire may have buckets left to
-    /// persist. Idempotent.
+    /// Removes the expiry of every key of run `runID` (its facts, then its `buckets` score hashes
+    /// in order), in short pipelined steps. Called before the run publishes, so that published and
+    /// kept scores never expire. The facts go first: a process that dies halfway leaves a run whose
+    /// facts stay, so a later sweep still finds and removes every key; its last bucket still
+    /// expiring says the persist did not finish. Idempotent.
     public func persist(_ runID: Int64, buckets: Int) throws(RedisError) {
-        try forEachBucketStep(of: runID, buckets: buckets, .persist)
         try connection.command("PERSIST", layout.runKey(runID))
+        try forEachBucketStep(of: runID, buckets: buckets, .persist)
     }
 
-    /// Persists the published and kept runs whose facts still expire: runs published before
-    /// published runs stopped expiring. Costs one TTL read per kept run when there are none.
-    /// Returns the runs persisted.
+    /// Persists the published and kept runs whose keys still expire: runs published before
+    /// published runs stopped expiring, or whose persist was cut short. Costs two TTL reads per
+    /// kept run when there are none. Returns the runs persisted.
     @discardableResult
     public func persistKeptRuns() throws(RedisError) -> [Int64] {
         var runs = try keptRuns()
         if let current = try published()?.runID, !runs.contains(current) { runs.append(current) }
         var persisted: [Int64] = []
         for runID in runs {
-            guard try connection.command("TTL", layout.runKey(runID)).integer ?? -1 >= 0,
-                let facts = try run(runID)
-            else { continue }
+            guard let facts = try run(runID) else { continue }
+            let lastBucket = layout.bucketKey(run: runID, bucket: max(0, facts.buckets - 1))
+            let factsExpire = try connection.command("TTL", layout.runKey(runID)).integer ?? -1 >= 0
+            let bucketsExpire = try connection.command("TTL", lastBucket).integer ?? -1 >= 0
+            guard factsExpire || bucketsExpire else { continue }
             try persist(runID, buckets: facts.buckets)
             persisted.append(runID)
         }
