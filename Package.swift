@@ -50,6 +50,10 @@ let package = Package(
         .target(
             name: "PrescoreHTTPClient", dependencies: ["CCurl"], swiftSettings: strictSettings),
 
+        // Loading a jobs folder: job files and their models, one `LoadedJob` each. The CLI, the
+        // scheduler and `serve` all load jobs here.
+        .target(name: "PrescoreJobs", dependencies: ["PrescoreCore"], swiftSettings: strictSettings),
+
         // The batch run: stream, score, write, publish. The scheduler and `prescore run` call it.
         .target(
             name: "PrescoreBatch", dependencies: ["PrescoreCore", "PrescorePostgres", "PrescoreRedis"],
@@ -59,7 +63,7 @@ let package = Package(
         .target(
             name: "PrescoreScheduler",
             dependencies: [
-                "PrescoreCore", "PrescorePostgres", "PrescoreBatch", "PrescoreHTTPClient",
+                "PrescoreCore", "PrescoreJobs", "PrescorePostgres", "PrescoreBatch", "PrescoreHTTPClient",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -81,8 +85,8 @@ let package = Package(
         .target(
             name: "PrescoreCLI",
             dependencies: [
-                "PrescoreCore", "PrescorePostgres", "PrescoreRedis", "PrescoreBatch", "PrescoreScheduler",
-                "PrescoreServer",
+                "PrescoreCore", "PrescoreJobs", "PrescorePostgres", "PrescoreRedis", "PrescoreBatch",
+                "PrescoreScheduler", "PrescoreServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "CSV", package: "CSV.swift"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -126,8 +130,8 @@ let package = Package(
         .testTarget(
             name: "PrescoreCLITests",
             dependencies: [
-                "PrescoreCLI", "PrescoreCore", "PrescorePostgres", "PrescoreRedis", "PrescoreTestSupport",
-                "PrescoreScheduler", "PrescoreBatch", "PrescoreHTTPClient",
+                "PrescoreCLI", "PrescoreCore", "PrescoreJobs", "PrescorePostgres", "PrescoreRedis",
+                "PrescoreTestSupport", "PrescoreScheduler", "PrescoreBatch", "PrescoreHTTPClient",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),

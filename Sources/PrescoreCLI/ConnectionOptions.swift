@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PrescoreCore
+import PrescoreJobs
 import PrescorePostgres
 import PrescoreRedis
 

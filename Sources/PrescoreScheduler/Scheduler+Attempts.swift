@@ -1,6 +1,7 @@
 import Foundation
 import PrescoreBatch
 import PrescoreCore
+import PrescoreJobs
 import PrescorePostgres
 
 extension Scheduler {
@@ -23,7 +24,7 @@ extension Scheduler {
         }
     }
 
-    private func start(_ claim: RunLedger.Claim, of job: ScheduledJob, now: Date) {
+    private func start(_ claim: RunLedger.Claim, of job: LoadedJob, now: Date) {
         let cancellation = CancellationFlag()
         active[claim.runID] = ActiveAttempt(
             claim: claim, job: job,

@@ -1,5 +1,6 @@
 import Foundation
 import PrescoreCore
+import PrescoreJobs
 import PrescorePostgres
 
 extension Scheduler {
@@ -30,7 +31,7 @@ extension Scheduler {
         earliestDue = jobs.values.compactMap(\.nextDue).min() ?? .distantFuture
     }
 
-    private func record(_ plan: SlotPlan, of job: ScheduledJob, _ ledger: RunLedger, now: Date) throws {
+    private func record(_ plan: SlotPlan, of job: LoadedJob, _ ledger: RunLedger, now: Date) throws {
         let scheduling = job.definition.scheduling
         let deadline = scheduling.startingDeadline.jobFileText
         for slot in plan.missed {

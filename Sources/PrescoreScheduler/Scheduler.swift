@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PrescoreBatch
 import PrescoreCore
+import PrescoreJobs
 import PrescorePostgres
 import PrescoreRedis
 
@@ -17,6 +18,8 @@ public final class Scheduler: @unchecked Sendable {
     // the only state shared with other threads (`inbox`) is read and written under `signal`.
 
     public struct Configuration: Sendable {
+        /// The jobs folder, read at start and on every `requestReload()`.
+        public var jobsDirectory: String
         public var databaseURL: String
         public var redisURL: RedisURL
         /// `scheduler@HOST:PID` by default: recorded with each attempt and as the lease owner.
@@ -33,7 +36,8 @@ public final class Scheduler: @unchecked Sendable {
         /// A webhook that does not answer within this is logged and dropped.
         public var webhookTimeout: Duration = .seconds(5)
 
-        public init(databaseURL: String, redisURL: RedisURL, instance: String) {
+        public init(jobsDirectory: String, databaseURL: String, redisURL: RedisURL, instance: String) {
+            self.jobsDirectory = jobsDirectory
             self.databaseURL = databaseURL
             self.redisURL = redisURL
             self.instance = instance
@@ -41,7 +45,7 @@ public final class Scheduler: @unchecked Sendable {
     }
 
     struct JobState {
-        var job: ScheduledJob
+        var job: LoadedJob
         /// The latest slot looked at; nil until read from PostgreSQL.
         var cursor: Date?
         var nextDue: Date?
@@ -49,7 +53,7 @@ public final class Scheduler: @unchecked Sendable {
 
     struct ActiveAttempt {
         var claim: RunLedger.Claim
-        var job: ScheduledJob
+        var job: LoadedJob
         var machine: ScheduledAttempt
         let cancellation: CancellationFlag
         var nextRenewal: Date
@@ -75,7 +79,6 @@ public final class Scheduler: @unchecked Sendable {
     public let configuration: Configuration
     let clock: any SchedulerClock
     let logger: Logger
-    let loadJobs: @Sendable () -> JobLoad
     let metrics = SchedulerMetrics()
     /// What `/readyz` reports: stale after three leases without a completed tick.
     public let readiness: SchedulerReadiness
@@ -101,14 +104,10 @@ public final class Scheduler: @unchecked Sendable {
     private let signal = NSCondition()
     private var inbox = Inbox()
 
-    public init(
-        configuration: Configuration, clock: any SchedulerClock = SystemClock(), logger: Logger,
-        loadJobs: @escaping @Sendable () -> JobLoad
-    ) {
+    public init(configuration: Configuration, clock: any SchedulerClock = SystemClock(), logger: Logger) {
         self.configuration = configuration
         self.clock = clock
         self.logger = logger
-        self.loadJobs = loadJobs
         readiness = SchedulerReadiness(staleAfter: configuration.lease * 3)
         alerts = AlertQueue(timeout: configuration.webhookTimeout, logger: logger)
     }
@@ -268,7 +267,7 @@ public final class Scheduler: @unchecked Sendable {
     /// Re-reads the jobs. A job whose file fails keeps its last good definition; a job whose
     /// schedule changed starts counting slots from now, so the change creates no missed slots.
     func reload(now: Date) {
-        let load = loadJobs()
+        let load = JobLoad.read(directory: configuration.jobsDirectory)
         for problem in load.problems { logger.error("\(problem)") }
         let (merged, kept) = load.merged(keeping: jobs.values.map(\.job))
         for name in kept {

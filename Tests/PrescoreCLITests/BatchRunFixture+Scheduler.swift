@@ -13,15 +13,14 @@ extension BatchRunFixture {
         grace: Duration = .seconds(60)
     ) throws -> Scheduler {
         var configuration = Scheduler.Configuration(
-            databaseURL: databaseURL, redisURL: try RedisURL(redisURL), instance: instance)
+            jobsDirectory: folder.url.path, databaseURL: databaseURL, redisURL: try RedisURL(redisURL),
+            instance: instance)
         configuration.lease = lease
         configuration.grace = grace
         configuration.webhookTimeout = .seconds(2)
-        let directory = folder.url.path
         return Scheduler(
             configuration: configuration, clock: clock,
-            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
-            loadJobs: { SchedulerCommand.loadJobs(directory) })
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
     }
 
     /// A scheduler that has just started the job's 01:00 slot (its clock at 01:00), having first

@@ -1,6 +1,7 @@
 import Foundation
 import PrescoreBatch
 import PrescoreCore
+import PrescoreJobs
 import PrescoreRedis
 import PrescoreScheduler
 import PrescoreTestSupport
@@ -202,7 +203,7 @@ import Testing
             var frozen = target
             frozen.port = proxy.port
             frozen.queryItems = [URLQueryItem(name: "connect_timeout", value: "3")]
-            let job = try #require(SchedulerCommand.loadJobs(fixture.folder.url.path).jobs.first)
+            let job = try #require(JobLoad.read(directory: fixture.folder.url.path).jobs.first)
             let batch = BatchRun(
                 job: job.definition, definitionText: job.text, scorer: job.scorer,
                 databaseURL: try #require(frozen.string), redisURL: try RedisURL(fixture.redisURL),
@@ -258,6 +259,18 @@ import Testing
             let tickStart = start.addingTimeInterval(1).timeIntervalSince1970
             #expect(expires > tickStart + 30 + 0.5, "stamped later than the tick's first reading")
             stepping.waitForAttempts()
+        }
+    }
+
+    /// The job-file hash a run records (computed by PostgreSQL) is the loaded job's own.
+    @Test func theRecordedDefinitionHashIsTheLoadedJobs() throws {
+        try BatchRunFixture.with { fixture in
+            #expect(try fixture.run().status == 0)
+            let job = try #require(JobLoad.read(directory: fixture.folder.url.path).jobs.first)
+            let recorded = try fixture.database.execute(
+                "SELECT definition_hash FROM prescore.job_runs WHERE job = $1", [fixture.job]
+            ).scalar
+            #expect(recorded == job.hash)
         }
     }
 }

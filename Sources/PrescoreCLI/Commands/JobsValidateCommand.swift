@@ -1,5 +1,6 @@
 import ArgumentParser
 import PrescoreCore
+import PrescoreJobs
 import PrescorePostgres
 
 struct JobsValidateCommand: ParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import CSV
 import Foundation
 import PrescoreCore
+import PrescoreJobs
 
 struct ModelPredictCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

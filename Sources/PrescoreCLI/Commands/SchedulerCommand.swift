@@ -5,6 +5,7 @@ import Logging
 import Metrics
 import PrescoreBatch
 import PrescoreCore
+import PrescoreJobs
 import PrescorePostgres
 import PrescoreRedis
 import PrescoreScheduler
@@ -88,12 +89,13 @@ struct SchedulerCommand: AsyncParsableCommand {
         if !applied.isEmpty { logger.info("applied migrations \(applied.map(\.version))") }
 
         var configuration = Scheduler.Configuration(
-            databaseURL: database.resolvedURL, redisURL: try RedisURL(redis.resolvedURL),
+            jobsDirectory: directory, databaseURL: database.resolvedURL,
+            redisURL: try RedisURL(redis.resolvedURL),
             instance: instance ?? RunHistory.instanceName(role: "scheduler"))
         configuration.lease = try DurationParser.parse(lease)
         configuration.grace = try DurationParser.parse(grace)
         configuration.maxConcurrentRuns = maxConcurrentRuns
-        let scheduler = Scheduler(configuration: configuration, logger: logger) { Self.loadJobs(directory) }
+        let scheduler = Scheduler(configuration: configuration, logger: logger)
 
         signal(SIGHUP, SIG_IGN)
         let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
@@ -121,20 +123,5 @@ struct SchedulerCommand: AsyncParsableCommand {
             configuration: ServiceGroupConfiguration(
                 services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
-    }
-
-    /// Reads the jobs folder for the scheduler: every job that loads, and the files that do not.
-    static func loadJobs(_ directory: String) -> JobLoad {
-        do {
-            let catalog = try JobCatalog.load(directory: directory)
-            return JobLoad(
-                jobs: catalog.jobs.map {
-                    ScheduledJob(definition: $0.definition, scorer: $0.scorer, text: $0.text)
-                },
-                failedFiles: Set(catalog.problems.compactMap { $0.location?.file }),
-                problems: catalog.problems.map(\.description))
-        } catch {
-            return JobLoad(jobs: [], failedFiles: [], problems: ["\(error)"], folderUnreadable: true)
-        }
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PrescoreBatch
 import PrescoreCore
+import PrescoreJobs
 import PrescorePostgres
 
 struct TriggerCommand: ParsableCommand {

@@ -1,5 +1,6 @@
 import PrescoreBatch
 import PrescoreCore
+import PrescoreJobs
 import PrescorePostgres
 
 /// Checks a job's queries against PostgreSQL without running them: the server prepares each one
@@ -12,7 +13,7 @@ enum JobQueryChecker {
         var notes: [String] = []
     }
 
-    static func check(_ job: JobCatalog.Job, on connection: PostgresConnection) -> Report {
+    static func check(_ job: LoadedJob, on connection: PostgresConnection) -> Report {
         var report = Report()
         let definition = job.definition
         check(
@@ -27,7 +28,7 @@ enum JobQueryChecker {
     }
 
     private static func check(
-        _ query: String, field: String, parameters expectedParameters: Int, job: JobCatalog.Job,
+        _ query: String, field: String, parameters expectedParameters: Int, job: LoadedJob,
         on connection: PostgresConnection, report: inout Report
     ) {
         let location = job.definition.location(of: field)

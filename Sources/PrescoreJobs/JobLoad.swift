@@ -1,26 +1,10 @@
 import PrescoreCore
 
-/// A job as the scheduler runs it: the definition, its loaded model, and the file's text (whose
-/// hash each run records).
-public struct ScheduledJob: Sendable {
-    public var definition: JobDefinition
-    public var scorer: any Scorer
-    public var text: String
-
-    public init(definition: JobDefinition, scorer: any Scorer, text: String) {
-        self.definition = definition
-        self.scorer = scorer
-        self.text = text
-    }
-
-    public var name: String { definition.name }
-}
-
 /// One reading of the jobs folder: the jobs that loaded, and the problems of the files that did
 /// not (each naming its file). On a reload, a job whose file now fails keeps its last good
 /// definition.
 public struct JobLoad: Sendable {
-    public var jobs: [ScheduledJob]
+    public var jobs: [LoadedJob]
     /// Files that exist but could not be loaded.
     public var failedFiles: Set<String>
     /// One line each, naming file, line and field.
@@ -30,7 +14,7 @@ public struct JobLoad: Sendable {
     public var folderUnreadable: Bool
 
     public init(
-        jobs: [ScheduledJob], failedFiles: Set<String>, problems: [String], folderUnreadable: Bool = false
+        jobs: [LoadedJob], failedFiles: Set<String>, problems: [String], folderUnreadable: Bool = false
     ) {
         self.jobs = jobs
         self.failedFiles = failedFiles
@@ -38,9 +22,21 @@ public struct JobLoad: Sendable {
         self.folderUnreadable = folderUnreadable
     }
 
+    /// Reads `directory`: every job that loads, and the files that do not.
+    public static func read(directory: String) -> JobLoad {
+        do {
+            let catalog = try JobCatalog.load(directory: directory)
+            return JobLoad(
+                jobs: catalog.jobs, failedFiles: Set(catalog.problems.compactMap { $0.location?.file }),
+                problems: catalog.problems.map(\.description))
+        } catch {
+            return JobLoad(jobs: [], failedFiles: [], problems: ["\(error)"], folderUnreadable: true)
+        }
+    }
+
     /// The jobs to run after a reload: the new good ones, plus the previous definition of every job
     /// whose file failed to load this time.
-    public func merged(keeping previous: [ScheduledJob]) -> (jobs: [ScheduledJob], kept: [String]) {
+    public func merged(keeping previous: [LoadedJob]) -> (jobs: [LoadedJob], kept: [String]) {
         var result = jobs
         var names = Set(jobs.map(\.name))
         var kept: [String] = []

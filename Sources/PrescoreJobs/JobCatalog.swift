@@ -5,28 +5,26 @@ import PrescoreCore
 ///
 /// Loading never stops at the first bad file: `jobs validate` reports all of them, and a daemon can
 /// keep the good jobs running while a bad file is fixed.
-struct JobCatalog {
-    struct Job {
-        var definition: JobDefinition
-        var scorer: any Scorer
-        /// The file's text, whose hash each run records.
-        var text: String = ""
-    }
-
-    var jobs: [Job] = []
-    var problems: [CoreError] = []
+public struct JobCatalog: Sendable {
+    public var jobs: [LoadedJob] = []
+    public var problems: [CoreError] = []
     /// The files read, in name order.
-    var files: [String] = []
+    public var files: [String] = []
 
     /// A job file is a page of YAML; anything larger is not one (and is not read into memory).
-    static let maxFileBytes = 1 << 20
+    public static let maxFileBytes = 1 << 20
 
     /// Reads `directory/*.yaml` (and `*.yml`), in file-name order.
-    static func load(directory: String) throws -> JobCatalog {
+    public static func load(directory: String) throws(JobsError) -> JobCatalog {
         try checkFolder(directory)
-        let names = try FileManager.default.contentsOfDirectory(atPath: directory)
-            .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }
-            .sorted()
+        let entries: [String]
+        do {
+            entries = try FileManager.default.contentsOfDirectory(atPath: directory)
+        } catch {
+            throw JobsError(
+                .folderMissing, "jobs folder \(directory) cannot be read: \(error.localizedDescription)")
+        }
+        let names = entries.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
         var catalog = JobCatalog()
         var firstFileForName: [String: String] = [:]
         for name in names {
@@ -64,8 +62,8 @@ struct JobCatalog {
             do {
                 let scorer = try ModelLoader.scorer(
                     for: definition.model, at: definition.location(of: "model.path"))
-                catalog.jobs.append(Job(definition: definition, scorer: scorer, text: text))
-            } catch let error as CoreError {
+                catalog.jobs.append(LoadedJob(definition: definition, scorer: scorer, text: text))
+            } catch {
                 catalog.problems.append(error)
             }
         }
@@ -73,18 +71,18 @@ struct JobCatalog {
     }
 
     /// Throws when `directory` is not a folder: the one problem that stops every job loading.
-    static func checkFolder(_ directory: String) throws {
+    public static func checkFolder(_ directory: String) throws(JobsError) {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory),
             isDirectory.boolValue
         else {
-            throw CLIError(.fileNotReadable, "jobs folder \(directory) does not exist (set --jobs-dir)")
+            throw JobsError(.folderMissing, "jobs folder \(directory) does not exist (set --jobs-dir)")
         }
     }
 
     /// The job called `name`. When there is none, the error lists the jobs there are, and the
     /// problems of the file that may have held it.
-    func job(named name: String, directory: String) throws -> Job {
+    public func job(named name: String, directory: String) throws(JobsError) -> LoadedJob {
         if let job = jobs.first(where: { $0.definition.name == name }) { return job }
         let known = jobs.map(\.definition.name).joined(separator: ", ")
         var message = "no job named \(name) in \(directory) (jobs: \(known.isEmpty ? "none" : known))"
@@ -92,6 +90,6 @@ struct JobCatalog {
             $0.location?.file.contains(name) == true || $0.message.contains("job name '\(name)'")
         }
         if !related.isEmpty { message += "\n" + related.map(\.description).joined(separator: "\n") }
-        throw CLIError(.invalidInput, message)
+        throw JobsError(.noSuchJob, message)
     }
 }

@@ -1,12 +1,13 @@
 import Foundation
 import PrescoreCore
-import Yams
 
 /// Turns a model specification into a ready `Scorer`, reading model files from disk.
-enum ModelLoader {
+public enum ModelLoader {
     /// The scorer for a job's `model:` block. A missing or invalid model file is reported at the
     /// job file's `model.path` line.
-    static func scorer(for spec: ModelSpec, at location: SourceLocation) throws -> any Scorer {
+    public static func scorer(for spec: ModelSpec, at location: SourceLocation) throws(CoreError)
+        -> any Scorer
+    {
         switch spec {
         case .logistic(let model):
             return model
@@ -19,15 +20,17 @@ enum ModelLoader {
                 return try XGBoostModel(json: data, source: path, version: version)
             } catch let error as CoreError {
                 throw CoreError(error.code, "model file \(error.description)", at: location)
+            } catch {
+                throw CoreError(.invalidModel, "model file \(path): \(error)", at: location)
             }
         }
     }
 
     /// The scorer for `prescore model predict --model FILE`: an XGBoost JSON model, or a YAML file
     /// with a `model:` block as in a job file (a whole job file works too).
-    static func scorer(file: String) throws -> any Scorer {
+    public static func scorer(file: String) throws -> any Scorer {
         guard let data = FileManager.default.contents(atPath: file) else {
-            throw CLIError(.fileNotReadable, "cannot read model file \(file)")
+            throw JobsError(.modelFileUnreadable, "cannot read model file \(file)")
         }
         let firstByte = data.first { !(Character(UnicodeScalar($0)).isWhitespace) }
         if firstByte == UInt8(ascii: "{") {
@@ -38,7 +41,7 @@ enum ModelLoader {
         let outcome = JobFileParser.parseModelBlock(
             text, file: file, directory: directory.isEmpty ? "." : directory)
         guard let spec = outcome.model else {
-            throw CLIError(.invalidInput, outcome.problems.map(\.description).joined(separator: "\n"))
+            throw JobsError(.invalidModelFile, outcome.problems.map(\.description).joined(separator: "\n"))
         }
         return try scorer(for: spec, at: SourceLocation(file: file, field: "model.path"))
     }
