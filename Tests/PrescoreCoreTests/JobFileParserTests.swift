@@ -196,4 +196,50 @@ import Testing
         #expect(outcome.problems.isEmpty)
         #expect(outcome.model?.kind == "logistic")
     }
+
+    @Test func readsTheServingKeys() throws {
+        let job = try #require(
+            parse(
+                replacing(
+                    "timeout: 50ms",
+                    with: """
+                        timeout: 80ms
+                          on_failure: {default_score: 0.25}
+                          max_in_flight: 4
+                          max_queued: 10
+                          breaker: {failure_ratio: 0.3, window: 50, minimum_calls: 10, cool_down: 5s, trial_calls: 2}
+                        """
+                ).replacingOccurrences(of: "keep_runs: 2 }", with: "keep_runs: 2, max_age: 36h }")
+            ).job)
+        let realtime = try #require(job.realtime)
+        #expect(realtime.timeout == .milliseconds(80))
+        #expect(realtime.onFailure == .defaultScore(0.25))
+        #expect(realtime.maxInFlight == 4 && realtime.maxQueued == 10)
+        #expect(realtime.breaker.failureRatio == 0.3 && realtime.breaker.window == 50)
+        #expect(realtime.breaker.minimumCalls == 10 && realtime.breaker.trialCalls == 2)
+        #expect(realtime.breaker.coolDown == .seconds(5))
+        #expect(job.output.maxAge == .seconds(36 * 3600))
+        let defaults = try #require(parse(Self.example).job?.realtime)
+        #expect(defaults.onFailure == .error)
+        #expect(defaults.breaker == CircuitBreaker.Settings())
+    }
+
+    @Test func refusesBadServingKeys() {
+        let found = problems(
+            replacing(
+                "timeout: 50ms",
+                with: """
+                    timeout: 50ms
+                      on_failure: maybe
+                      max_in_flight: 0
+                      breaker: {failure_ratio: 2}
+                    """
+            ).replacingOccurrences(of: "keep_runs: 2 }", with: "keep_runs: 2, max_age: 0s }"))
+        let fields = Set(found.compactMap(\.location?.field))
+        #expect(
+            fields == [
+                "realtime.on_failure", "realtime.max_in_flight", "realtime.breaker.failure_ratio",
+                "output.max_age",
+            ], "\(found)")
+    }
 }

@@ -30,6 +30,26 @@ public struct JobDefinition: Sendable {
     public struct Realtime: Sendable {
         public var query: String
         public var timeout: Duration
+        /// What a miss is answered with when the fallback cannot answer (deadline, breaker open,
+        /// bulkhead full, PostgreSQL away).
+        public var onFailure: OnFailure = .error
+        /// Fallbacks of this job running at once, and misses waiting for a place (the bulkhead).
+        public var maxInFlight = 8
+        public var maxQueued = 32
+        public var breaker = CircuitBreaker.Settings()
+
+        public init(query: String, timeout: Duration) {
+            self.query = query
+            self.timeout = timeout
+        }
+    }
+
+    /// `realtime.on_failure`.
+    public enum OnFailure: Sendable, Equatable {
+        /// 503 with `Retry-After` (the default): the caller decides.
+        case error
+        /// Answer this score with `source: default`.
+        case defaultScore(Float)
     }
 
     public struct Output: Sendable {
@@ -37,6 +57,9 @@ public struct JobDefinition: Sendable {
         public var ttl: Duration
         /// How many published runs stay readable (the current one included) for rollback.
         public var keepRuns: Int
+
+        /// Scores from a run older than this are answered with `stale: true` (nil: never stale).
+        public var maxAge: Duration?
 
         /// The first part of every Redis key the job writes (`PREFIX:JOB:…`), so that a shared Redis
         /// can tell Prescore's keys from its other guests'.

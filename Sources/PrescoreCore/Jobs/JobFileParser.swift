@@ -69,24 +69,21 @@ public enum JobFileParser {
             locations["source.query"] = source.location("query")
         }
 
-        var realtime: JobDefinition.Realtime?
-        if let section = top.mapping("realtime", required: false, problems: &problems) {
-            section.checkKeys(known: ["query", "timeout"], problems: &problems)
-            locations["realtime.query"] = section.location("query")
-            let query = section.query("query", problems: &problems)
-            let timeout =
-                section.duration("timeout", problems: &problems) ?? JobDefinition.defaultRealtimeTimeout
-            if timeout <= .zero {
-                problems.append(section.problem("timeout", "the timeout must be longer than 0"))
-            }
-            if let query { realtime = .init(query: query, timeout: timeout) }
+        let realtime = top.mapping("realtime", required: false, problems: &problems).flatMap {
+            parseRealtime($0, locations: &locations, problems: &problems)
         }
 
         var output = JobDefinition.Output(
             ttl: JobDefinition.Output.defaultTTL,
             keepRuns: JobDefinition.Output.defaultKeepRuns, prefix: JobDefinition.Output.defaultPrefix)
         if let section = top.mapping("output", required: false, problems: &problems) {
-            section.checkKeys(known: ["ttl", "keep_runs", "prefix"], problems: &problems)
+            section.checkKeys(known: ["ttl", "keep_runs", "prefix", "max_age"], problems: &problems)
+            if let maxAge = section.duration("max_age", problems: &problems) {
+                if maxAge < .seconds(1) {
+                    problems.append(section.problem("max_age", "max_age must be at least 1s"))
+                }
+                output.maxAge = maxAge
+            }
             if let prefix = section.string("prefix", required: false, problems: &problems) {
                 if !isValidPrefix(prefix) {
                     problems.append(
