@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // C libraries from Debian, found through pkg-config. Each shim.h is the only C the project has.
@@ -70,11 +71,16 @@ let package = Package(
             ],
             swiftSettings: strictSettings),
 
-        // HTTP served: the operations endpoints (health, readiness, Prometheus metrics).
+        // HTTP served: `prescore serve` (scores by key, the realtime fallback) and the operations
+        // endpoints (health, readiness, Prometheus metrics).
         .target(
             name: "PrescoreServer",
             dependencies: [
+                "PrescoreCore", "PrescoreJobs", "PrescoreRedis", "PrescorePostgres", "PrescoreBatch",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

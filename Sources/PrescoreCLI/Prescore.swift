@@ -20,6 +20,7 @@ public struct Prescore: AsyncParsableCommand {
         subcommands: [
             CheckCommand.self, MigrateCommand.self, JobsCommand.self, RunCommand.self, RunsCommand.self,
             GetCommand.self, RollbackCommand.self, SchedulerCommand.self, TriggerCommand.self,
+            ServeCommand.self,
             CronCommand.self,
             ModelCommand.self, DemoCommand.self,
         ])

@@ -238,7 +238,7 @@ public final class PostgresConnection: Sendable {
         }
     }
 
-    private static func read(_ result: OpaquePointer) -> PostgresResult {
+    static func read(_ result: OpaquePointer) -> PostgresResult {
         let columnCount = PQnfields(result)
         let columns = (0..<columnCount).map { String(cString: PQfname(result, $0)) }
         let rows = (0..<PQntuples(result)).map { row in
@@ -266,7 +266,7 @@ public final class PostgresConnection: Sendable {
         withOptionalCStrings(strings) { body($0) }
     }
 
-    private static func withOptionalCStrings<R>(
+    static func withOptionalCStrings<R>(
         _ strings: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R
     ) -> R {
         let copies = strings.map { $0.map { UnsafePointer(strdup($0)!) } } + [nil]

@@ -117,7 +117,7 @@ public final class RedisConnection: Sendable {
         return message
     }
 
-    private static func convert(_ reply: UnsafeMutablePointer<redisReply>) -> RedisReply {
+    static func convert(_ reply: UnsafeMutablePointer<redisReply>) -> RedisReply {
         let value = reply.pointee
         func text() -> String {
             guard let pointer = value.str else { return "" }

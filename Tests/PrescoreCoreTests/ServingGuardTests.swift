@@ -43,6 +43,17 @@ import Testing
         #expect(small.state == .open(until: t0.addingTimeInterval(60)))
     }
 
+    @Test func aTrialCallNotMadeGivesItsPlaceBack() {
+        var settings = CircuitBreaker.Settings()
+        settings.minimumCalls = 1
+        settings.trialCalls = 1
+        var breaker = CircuitBreaker(settings: settings)
+        _ = breaker.event(.callFailed(at: t0))
+        #expect(breaker.event(.callRequested(at: t0.addingTimeInterval(31))) == .permit)
+        _ = breaker.event(.callNotMade)
+        #expect(breaker.event(.callRequested(at: t0.addingTimeInterval(31))) == .permit)
+    }
+
     @Test func theBulkheadRunsQueuesAndRejects() {
         var bulkhead = Bulkhead(maxInFlight: 2, maxQueued: 1)
         #expect(bulkhead.event(.arrived) == .run)

@@ -39,6 +39,8 @@ public struct CircuitBreaker: Sendable {
         /// A failure: the query failed, timed out, or PostgreSQL is away (a key PostgreSQL does
         /// not have is a success: the fallback answered).
         case callFailed(at: Date)
+        /// A permitted call was not made after all (the bulkhead was full): no verdict.
+        case callNotMade
     }
 
     public enum Action: Sendable, Equatable {
@@ -81,6 +83,10 @@ public struct CircuitBreaker: Sendable {
             }
         case (.halfOpen, .callFailed(let at)):
             open(at: at)
+        case (.halfOpen(let permitted, let succeeded), .callNotMade):
+            state = .halfOpen(permitted: max(0, permitted - 1), succeeded: succeeded)
+        case (.closed, .callNotMade), (.open, .callNotMade):
+            break
         case (.open, .callSucceeded), (.open, .callFailed):
             break  // a call permitted before the breaker opened came back late
         }

@@ -25,6 +25,10 @@ public struct ScoreLayout: Sendable, Equatable {
     /// `hash-max-listpack-entries` (512) that a row count 3× the estimate still stays listpack.
     public static let entitiesPerBucket = 128
 
+    /// The pub/sub channel on which every publish and rollback announces the pointer key it
+    /// changed, so that readers caching pointers (`prescore serve`) switch at once.
+    public static let publishChannel = "prescore:published"
+
     public init(prefix: String, job: String) {
         self.prefix = prefix
         self.job = job

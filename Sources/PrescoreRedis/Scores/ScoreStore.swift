@@ -81,12 +81,14 @@ public struct ScoreStore: Sendable {
             redis.call('HSET', KEYS[1], 'run', ARGV[1], 'buckets', ARGV[2], 'model_version', ARGV[3],
                 'computed_at', ARGV[4], 'rows', ARGV[5], 'high', ARGV[1])
             redis.call('ZADD', KEYS[2], ARGV[1], ARGV[1])
+            redis.call('PUBLISH', ARGV[6], KEYS[1])
             return 0
             """
         let keys = [
             layout.pointerKey, layout.keptRunsKey, layout.runKey(run.runID), fence.map(layout.fenceKey) ?? "",
         ]
-        let reply = try evaluate(script, keys: keys, arguments: run.fields.map(\.1))
+        let reply = try evaluate(
+            script, keys: keys, arguments: run.fields.map(\.1) + [ScoreLayout.publishChannel])
         guard let code = reply.integer else { throw connection.unexpectedReply(reply, to: "publish") }
         return code == 0 ? nil : code > 0 ? .newerRun(code) : .fenced(byAttempt: -code)
     }
@@ -142,12 +144,13 @@ public struct ScoreStore: Sendable {
                 redis.call('ZREM', KEYS[2], newer)
                 redis.call('ZADD', KEYS[4], newer, newer)
             end
+            redis.call('PUBLISH', ARGV[2], KEYS[1])
             return 'ok'
             """
         let reply = try evaluate(
             script,
             keys: [layout.pointerKey, layout.keptRunsKey, layout.runKey(target), layout.rejectedRunsKey],
-            arguments: [String(target)])
+            arguments: [String(target), ScoreLayout.publishChannel])
         guard reply.string == "ok", let run = try published() else {
             let why = reply.string == "gone" ? "its keys have expired" : "it is not kept"
             throw RedisError(

@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Metrics
+import PrescoreCore
+import PrescoreJobs
+import PrescoreRedis
+import PrescoreServer
+import Prometheus
+import ServiceLifecycle
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve scores by key over HTTP, with the realtime fallback on a miss.",
+        discussion: """
+            GET /v1/scores/{job}/{key} and POST /v1/scores/{job}/batch answer from the published run \
+            in Redis (one round trip); a miss of a job with `realtime:` is scored from PostgreSQL, \
+            written back, and answered with source realtime, guarded by a deadline, a bulkhead and a \
+            circuit breaker (`realtime.on_failure` decides what a failure answers). Also /healthz, \
+            /readyz and /metrics. A new run published while serving is served at once. SIGTERM or \
+            SIGINT: in-flight requests finish, then the process exits 0. See README "Serving scores".
+            """)
+
+    @OptionGroup var jobsDirectory: JobsDirectoryOption
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var redis: RedisOptions
+
+    @Option(help: "The address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "The port to listen on.")
+    var port = 8080
+
+    @Option(name: .customLong("pool-size"), help: "PostgreSQL connections for realtime fallbacks.")
+    var poolSize = 8
+
+    func validate() throws {
+        guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
+        guard (1...1_000).contains(poolSize) else { throw ValidationError("--pool-size must be 1 to 1000") }
+    }
+
+    func run() async throws {
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        var logger = Logger(label: "prescore.serve")
+        logger.logLevel = .info
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        // Reads answer in well under a millisecond: buckets from 50 µs.
+        factory.durationHistogramBuckets["prescore_http_request_duration_seconds"] = [
+            .microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1),
+            .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+            .milliseconds(100), .milliseconds(250), .seconds(1),
+        ]
+        MetricsSystem.bootstrap(factory)
+
+        let catalog = try JobCatalog.load(directory: jobsDirectory.jobsDirectory)
+        for problem in catalog.problems { logger.error("\(problem)") }
+        logger.info(
+            "serving \(catalog.jobs.count) job(s): \(catalog.jobs.map(\.name).joined(separator: ", "))")
+        var configuration = ServeConfiguration(
+            databaseURL: database.resolvedURL, redisURL: try RedisURL(redis.resolvedURL))
+        configuration.host = host
+        configuration.port = port
+        configuration.poolSize = poolSize
+        let application = ServeApplication(
+            configuration: configuration, jobs: catalog.jobs, registry: registry, logger: logger)
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: application.services.map { .init(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}

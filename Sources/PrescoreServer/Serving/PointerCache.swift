@@ -1,0 +1,54 @@
+import Foundation
+import PrescoreCore
+import PrescoreRedis
+import Synchronization
+
+/// Each job's published run (`PREFIX:JOB:current`), kept in the process so that a hit costs one
+/// Redis round trip. A publish or rollback announces itself on `ScoreLayout.publishChannel` and
+/// the entry is dropped at once (`invalidate`); `ttl` is the safety net for a missed message.
+final class PointerCache: Sendable {
+    private struct Entry {
+        var run: PublishedRun?
+        var fetched: ContinuousClock.Instant
+    }
+
+    let redis: NIORedisClient
+    let ttl: Duration
+    private let entries = Mutex<[String: Entry]>([:])
+
+    init(redis: NIORedisClient, ttl: Duration) {
+        self.redis = redis
+        self.ttl = ttl
+    }
+
+    /// The published run of the job whose pointer key is `pointerKey`; nil when none is published.
+    func published(_ pointerKey: String) async throws -> PublishedRun? {
+        let now = ContinuousClock.now
+        if let entry = entries.withLock({ $0[pointerKey] }), now - entry.fetched < ttl { return entry.run }
+        let reply = try await redis.command(["HGETALL", pointerKey])
+        guard case .array(let items) = reply else {
+            throw RedisError(
+                .commandFailed, "HGETALL \(pointerKey) answered \(reply)", server: redis.url.description)
+        }
+        var fields: [String: String] = [:]
+        for index in stride(from: 0, to: items.count - 1, by: 2) {
+            if let name = items[index].string { fields[name] = items[index + 1].string }
+        }
+        let run = PublishedRun(fields: fields)
+        entries.withLock { $0[pointerKey] = Entry(run: run, fetched: now) }
+        return run
+    }
+
+    /// What is cached for `pointerKey`, however old (for the score-age gauge).
+    func cached(_ pointerKey: String) -> PublishedRun? {
+        entries.withLock { $0[pointerKey]?.run }
+    }
+
+    func invalidate(_ pointerKey: String) {
+        _ = entries.withLock { $0.removeValue(forKey: pointerKey) }
+    }
+
+    func invalidateAll() {
+        entries.withLock { $0.removeAll() }
+    }
+}

@@ -1,0 +1,158 @@
+import Foundation
+import NIOCore
+import PrescoreCore
+import PrescoreJobs
+import PrescoreRedis
+
+/// Scores by key: the published run's bucket in Redis (one round trip: the pointer is cached),
+/// then, on a miss, the job's realtime fallback, then `on_failure`. Keys are only ever hash fields
+/// and bound parameters.
+final class ScoreService: Sendable {
+    struct ServedJob: Sendable {
+        let job: LoadedJob
+        let layout: ScoreLayout
+        let fallback: RealtimeFallback?
+    }
+
+    /// What a lookup found, as the HTTP layer answers it.
+    enum Lookup: Sendable, Equatable {
+        case answer(ScoreAnswer)
+        /// 404: the key has no score and the fallback (if any) found no entity.
+        case notFound(String)
+        /// 503 with `Retry-After` seconds: the fallback could not answer (`on_failure: error`) or
+        /// Redis cannot be reached.
+        case unavailable(String, retryAfter: Int)
+
+        var source: String {
+            if case .answer(let answer) = self { return answer.source.rawValue }
+            return "none"
+        }
+    }
+
+    let jobs: [String: ServedJob]
+    let redis: NIORedisClient
+    let pointers: PointerCache
+    let metrics: ServeMetrics
+
+    init(jobs: [String: ServedJob], redis: NIORedisClient, pointers: PointerCache, metrics: ServeMetrics) {
+        self.jobs = jobs
+        self.redis = redis
+        self.pointers = pointers
+        self.metrics = metrics
+    }
+
+    func score(_ served: ServedJob, key: String) async -> Lookup {
+        await scores(served, keys: [key])[0]
+    }
+
+    /// Every key's lookup, in order: the hits in one Redis round trip (`HMGET` per bucket, all
+    /// pipelined), the misses through the fallback concurrently.
+    func scores(_ served: ServedJob, keys: [String]) async -> [Lookup] {
+        let job = served.job.definition
+        let run: PublishedRun?
+        var found: [Float?]
+        do {
+            run = try await pointers.published(served.layout.pointerKey)
+            found = try await read(keys, of: run, layout: served.layout)
+        } catch {
+            return keys.map { _ in .unavailable("Redis cannot be reached: \(error)", retryAfter: 1) }
+        }
+        var results = [Lookup?](repeating: nil, count: keys.count)
+        var misses: [Int] = []
+        let now = Date()
+        for (index, score) in found.enumerated() {
+            if let score, let run {
+                metrics.hit(job.name)
+                results[index] = .answer(.batch(job: job, key: keys[index], score: score, run: run, now: now))
+            } else {
+                metrics.miss(job.name)
+                misses.append(index)
+            }
+        }
+        found = []
+        guard !misses.isEmpty else { return results.map { $0! } }
+        await withTaskGroup(of: (Int, Lookup).self) { group in
+            for index in misses {
+                group.addTask { (index, await self.miss(served, key: keys[index])) }
+            }
+            for await (index, lookup) in group { results[index] = lookup }
+        }
+        return results.map { $0! }
+    }
+
+    /// The scores of `keys` in `run` (nil where absent, or all nil without a published run).
+    private func read(_ keys: [String], of run: PublishedRun?, layout: ScoreLayout) async throws -> [Float?] {
+        guard let run else { return keys.map { _ in nil } }
+        var byBucket: [Int: [Int]] = [:]
+        for (index, key) in keys.enumerated() {
+            byBucket[ScoreLayout.bucket(ofKey: key.utf8, bucketCount: run.buckets), default: []].append(index)
+        }
+        let buckets = Array(byBucket.keys)
+        let commands = buckets.map { bucket -> [[UInt8]] in
+            [Array("HMGET".utf8), Array(layout.bucketKey(run: run.runID, bucket: bucket).utf8)]
+                + byBucket[bucket]!.map { Array(keys[$0].utf8) }
+        }
+        let replies = try await redis.pipeline(commands)
+        var scores = [Float?](repeating: nil, count: keys.count)
+        for (bucket, reply) in zip(buckets, replies) {
+            guard case .array(let values) = reply else {
+                throw RedisError(.commandFailed, "HMGET answered \(reply)", server: redis.url.description)
+            }
+            for (index, value) in zip(byBucket[bucket]!, values) {
+                if case .bulk(let bytes) = value { scores[index] = ScoreLayout.decode(bytes) }
+            }
+        }
+        return scores
+    }
+
+    private func miss(_ served: ServedJob, key: String) async -> Lookup {
+        let job = served.job
+        guard let fallback = served.fallback, let settings = job.definition.realtime else {
+            return .notFound("job \(job.name) has no score for this key")
+        }
+        switch await fallback.answer(key) {
+        case .scored(let score):
+            let now = Date().timeIntervalSince1970
+            return .answer(
+                ScoreAnswer(
+                    job: job.name, key: key, score: score, modelVersion: job.scorer.version ?? "unversioned",
+                    runID: nil, computedAt: now, ageSeconds: 0, source: .realtime, stale: false))
+        case .notFound:
+            return .notFound("job \(job.name) has no entity with this key")
+        case .unavailable(let reason):
+            switch settings.onFailure {
+            case .defaultScore(let score):
+                return .answer(
+                    ScoreAnswer(
+                        job: job.name, key: key, score: score, modelVersion: nil, runID: nil,
+                        computedAt: Date().timeIntervalSince1970, ageSeconds: 0, source: .default,
+                        stale: false))
+            case .error:
+                return .unavailable(
+                    "the realtime fallback could not answer: \(reason)", retryAfter: retryAfter(fallback))
+            }
+        }
+    }
+
+    /// Seconds until the breaker lets calls through again, at least 1.
+    private func retryAfter(_ fallback: RealtimeFallback) -> Int {
+        guard case .open(let until) = fallback.breakerState else { return 1 }
+        return max(1, Int(until.timeIntervalSinceNow.rounded(.up)))
+    }
+
+    /// Writes a realtime score into the published run's bucket, so the next read is a hit. Not
+    /// awaited: the answer does not wait for it, and a failed write-back costs only a later miss.
+    static func writeBack(
+        _ key: String, _ score: Float, layout: ScoreLayout, pointers: PointerCache, redis: NIORedisClient
+    ) {
+        guard let run = pointers.cached(layout.pointerKey) else { return }
+        let bucket = ScoreLayout.bucket(ofKey: key.utf8, bucketCount: run.buckets)
+        _ = redis.send([
+            [
+                Array("HSET".utf8), Array(layout.bucketKey(run: run.runID, bucket: bucket).utf8),
+                Array(key.utf8),
+                ScoreLayout.encode(score),
+            ]
+        ])
+    }
+}
