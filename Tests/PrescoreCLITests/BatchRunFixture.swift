@@ -53,7 +53,8 @@ struct BatchRunFixture {
         redis = try RedisConnection(url: RedisURL(redisURL))
         try database.execute(
             """
-            CREATE TABLE ctl (n int, pause_at int, pause_seconds float8);
+            CREATE TABLE ctl (n int, pause_at int, pause_seconds float8, realtime_sleep float8 DEFAULT 0);
+            CREATE SEQUENCE realtime_queries;
             INSERT INTO ctl VALUES (1000, 0, 0);
             """)
         let migrate = try PrescoreProcess.run(["migrate", "--database-url", databaseURL])
@@ -88,6 +89,25 @@ struct BatchRunFixture {
 
     func start(_ more: [String] = []) throws -> PrescoreProcess.Running {
         try PrescoreProcess.start(arguments("run", [job] + more))
+    }
+
+    /// A `realtime:` block for the fixture's job: one entity of the source (the same scores), each
+    /// query sleeping `ctl.realtime_sleep` seconds and counted by the sequence `realtime_queries`;
+    /// `more` adds keys (`on_failure`, `breaker`…).
+    static func realtime(timeout: String = "300ms", more: String = "") -> String {
+        """
+        realtime:
+          query: >-
+            SELECT g AS key, g::float8 / 1000 AS x,
+                   (length(pg_sleep((SELECT realtime_sleep FROM ctl))::text) + nextval('realtime_queries')) * 0 AS pause
+            FROM generate_series(1, (SELECT n FROM ctl)) AS g WHERE g = $1
+          timeout: \(timeout)
+        \(more.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+        """
+    }
+
+    func setRealtimeSleep(_ seconds: Double) throws {
+        try database.execute("UPDATE ctl SET realtime_sleep = $1", [String(seconds)])
     }
 
     func setSource(rows: Int, pauseAt: Int = 0, pauseSeconds: Double = 0) throws {

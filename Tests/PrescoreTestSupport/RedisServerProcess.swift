@@ -4,10 +4,12 @@ import Foundation
 /// (a small `maxmemory`) without touching the shared server.
 public final class RedisServerProcess: Sendable {
     public let url: String
+    public let port: Int
     private let process: Process
 
-    public init(arguments: [String]) throws {
-        let port = TestServers.closedPort()
+    /// `port`: a free one by default; a test restarting "the same" server passes the old one's.
+    public init(arguments: [String] = [], port: Int = TestServers.closedPort()) throws {
+        self.port = port
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
         process.arguments =
