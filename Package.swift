@@ -134,6 +134,15 @@ let package = Package(
             name: "PrescoreHTTPClientTests", dependencies: ["PrescoreHTTPClient", "PrescoreTestSupport"],
             swiftSettings: strictSettings),
         .testTarget(
+            name: "PrescoreServerTests",
+            dependencies: [
+                "PrescoreServer", "PrescoreCore", "PrescoreJobs", "PrescoreRedis", "PrescoreTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings),
+        .testTarget(
             name: "PrescoreCLITests",
             dependencies: [
                 "PrescoreCLI", "PrescoreCore", "PrescoreJobs", "PrescorePostgres", "PrescoreRedis",
