@@ -40,7 +40,8 @@ import Testing
             connection: try RedisConnection(url: RedisURL(TestServers.redisURL)),
             layout: ScoreLayout(prefix: prefix, job: "routes"))
         let run = PublishedRun(
-            runID: 7, buckets: 1, modelVersion: "v1", computedAt: Int64(Date().timeIntervalSince1970) - 7_200, rows: 1)
+            runID: 7, buckets: 1, modelVersion: "v1", computedAt: Int64(Date().timeIntervalSince1970) - 7_200,
+            rows: 1)
         try store.register(run, ttl: .seconds(60))
         try store.connection.command(
             [Array("HSET".utf8), Array(store.layout.bucketKey(run: 7, bucket: 0).utf8), Array("42".utf8)]
@@ -54,7 +55,8 @@ import Testing
         try await app.test(.router) { client in
             try await client.execute(uri: "/v1/scores/routes/42", method: .get) { response in
                 #expect(response.status == .ok)
-                let object = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
+                let object =
+                    try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
                 #expect(object?["score"] as? Double == 0.25)
                 #expect(object?["run_id"] as? String == "7")
                 #expect(object?["source"] as? String == "batch")
@@ -73,7 +75,8 @@ import Testing
             try await client.execute(uri: "/v1/scores/nope/1", method: .get) { response in
                 #expect(response.status == .notFound)
                 #expect(response.headers[.contentType] == "application/problem+json")
-                let object = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
+                let object =
+                    try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
                 #expect(object?["status"] as? Int == 404)
                 #expect((object?["detail"] as? String)?.contains("nope") == true)
             }
