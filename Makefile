@@ -26,7 +26,7 @@ DATABASE_URL ?= postgresql://$(PG_USER):$(PG_PASSWORD)@127.0.0.1:$(PG_PORT)/$(PG
 REDIS_URL    ?= redis://127.0.0.1:$(REDIS_PORT)/0
 export DATABASE_URL REDIS_URL
 
-APT_PACKAGES := libpq-dev libhiredis-dev libcurl4-openssl-dev pkg-config postgresql redis-server
+APT_PACKAGES := libpq-dev libhiredis-dev libcurl4-openssl-dev pkg-config postgresql redis-server curl
 PG_BIN       = $(shell ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 # When run as root, PostgreSQL runs as the unprivileged `postgres` user that Debian's package creates.
 # `env -C /`: the server's user may not be allowed into the current folder either.
@@ -34,6 +34,7 @@ AS_PG        = $(if $(filter 0,$(shell id -u)),runuser -u postgres -- env -C /,)
 VENV         := $(RUN)/venv
 ENTITIES     ?= 1000000
 DEMO_ENTITIES ?= 200000
+DEMO_PORT     ?= 18080
 PRESCORE_DEBUG := .build/debug/prescore
 
 .PHONY: help setup services services-stop build test demo bench venv model clean
@@ -128,7 +129,21 @@ demo: services build
 	@echo; echo "== recent runs"; $(PRESCORE_DEBUG) runs fraud_risk --limit 3
 	@echo; echo "== read scores back from Redis (users 1 and 2 match the predictions above)"
 	@for key in 1 2 42 $(DEMO_ENTITIES); do $(PRESCORE_DEBUG) get fraud_risk $$key; done
-	@echo; echo "demo done: $(DEMO_ENTITIES) scores published in Redis (layout: docs/storage.md)"
+	@echo; echo "== prescore serve: a hit, a miss answered by the realtime fallback (then a hit), the metrics"
+	@$(PG_BIN)/psql "$(DATABASE_URL)" -qc "DELETE FROM demo.users WHERE user_id = $(DEMO_ENTITIES) + 1; \
+	  INSERT INTO demo.users SELECT $(DEMO_ENTITIES) + 1, f_amount_avg_30d, f_amount_max_30d, f_txn_count_7d, \
+	  f_txn_count_30d, f_account_age_days, f_distinct_merchants_30d, f_distinct_countries_30d, f_night_txn_ratio, \
+	  f_declined_ratio_30d, f_chargebacks_365d, f_avg_ticket_change, f_device_count_30d, f_ip_risk_score, \
+	  f_email_age_days, f_failed_logins_7d, f_velocity_1h, is_fraud FROM demo.users WHERE user_id = 42"
+	@$(PRESCORE_DEBUG) serve --port $(DEMO_PORT) > $(RUN)/demo/serve.log 2>&1 & echo $$! > $(RUN)/demo/serve.pid; \
+	  for i in $$(seq 100); do curl -sf localhost:$(DEMO_PORT)/readyz >/dev/null && break; sleep 0.1; done; \
+	  echo "GET /v1/scores/fraud_risk/42 (published by the batch run):"; curl -s localhost:$(DEMO_PORT)/v1/scores/fraud_risk/42; echo; \
+	  echo "GET /v1/scores/fraud_risk/$$(( $(DEMO_ENTITIES) + 1 )) (a user added after the run: scored in real time, written back):"; \
+	  curl -s localhost:$(DEMO_PORT)/v1/scores/fraud_risk/$$(( $(DEMO_ENTITIES) + 1 )); echo; sleep 0.2; \
+	  echo "the same again (now a hit):"; curl -s localhost:$(DEMO_PORT)/v1/scores/fraud_risk/$$(( $(DEMO_ENTITIES) + 1 )); echo; \
+	  echo "metrics:"; curl -s localhost:$(DEMO_PORT)/metrics | grep -E '^prescore_(score_hits|score_misses|fallback_total\{job="fraud_risk",outcome="scored"|breaker_state|http_request_duration_seconds_count\{route="score")' ; \
+	  kill -TERM $$(cat $(RUN)/demo/serve.pid); wait $$(cat $(RUN)/demo/serve.pid) 2>/dev/null || true
+	@echo; echo "demo done: $(DEMO_ENTITIES) scores published in Redis (layout: docs/storage.md), served over HTTP (README: Serving scores)"
 
 ## A virtual environment with Python XGBoost, for the benchmark's reference and for training.
 venv: $(VENV)/.ready
