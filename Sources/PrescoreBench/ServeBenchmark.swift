@@ -20,7 +20,8 @@ struct ServeBenchmark: ParsableCommand {
         let jobs = try writeJobs()
         let half = entities / 2
         for job in ["fraud_risk", "serve_bench"] {
-            try BenchSupport.run(prescore, ["run", job, "--jobs-dir", jobs, "--redis-url", redisURL], discardOutput: true)
+            try BenchSupport.run(
+                prescore, ["run", job, "--jobs-dir", jobs, "--redis-url", redisURL], discardOutput: true)
         }
         let port = 18_180
         let started = ContinuousClock.now
@@ -33,9 +34,13 @@ struct ServeBenchmark: ParsableCommand {
             serve.terminate()
             serve.waitUntilExit()
         }
-        while (try? BenchSupport.run("curl", ["-sf", "http://127.0.0.1:\(port)/readyz"], discardOutput: true)) == nil {
+        while (try? BenchSupport.run("curl", ["-sf", "http://127.0.0.1:\(port)/readyz"], discardOutput: true))
+            == nil
+        {
             usleep(5_000)
-            guard ContinuousClock.now - started < .seconds(30) else { throw ValidationError("serve did not get ready") }
+            guard ContinuousClock.now - started < .seconds(30) else {
+                throw ValidationError("serve did not get ready")
+            }
         }
         let startup = (ContinuousClock.now - started).totalSeconds
         let hits = try script("hits.lua", Self.hitScript(entities: entities))
@@ -73,8 +78,13 @@ struct ServeBenchmark: ParsableCommand {
             .replacingOccurrences(of: "path: models/fraud_risk.json", with: "path: \(model)")
         try original.write(toFile: workDirectory + "/fraud_risk.yaml", atomically: true, encoding: .utf8)
         let bench = original.replacingOccurrences(of: "name: fraud_risk", with: "name: serve_bench")
-            .replacingOccurrences(of: "FROM demo.users\n", with: "FROM demo.users WHERE user_id <= \(entities / 2)\n")
-            .replacingOccurrences(of: "output: { ttl: 48h, keep_runs: 2 }", with: "output: { ttl: 48h, keep_runs: 2, prefix: bench }")
+            .replacingOccurrences(
+                of: "FROM demo.users\n", with: "FROM demo.users WHERE user_id <= \(entities / 2)\n"
+            )
+            .replacingOccurrences(
+                of: "output: { ttl: 48h, keep_runs: 2 }",
+                with: "output: { ttl: 48h, keep_runs: 2, prefix: bench }"
+            )
             .replacingOccurrences(of: "  timeout: 50ms", with: "  timeout: 50ms\n  max_in_flight: 16")
         try bench.write(toFile: workDirectory + "/serve_bench.yaml", atomically: true, encoding: .utf8)
         return workDirectory
@@ -132,7 +142,8 @@ struct ServeBenchmark: ParsableCommand {
             case "p99": figures.p99 = value
             case "p999": figures.p999 = value
             case "rps": figures.rps = value
-            case "errors" where value > 0: print("  wrk: \(Int(value)) errors (\(url), \(connections) connections)")
+            case "errors" where value > 0:
+                print("  wrk: \(Int(value)) errors (\(url), \(connections) connections)")
             default: break
             }
         }
@@ -145,7 +156,8 @@ struct ServeBenchmark: ParsableCommand {
         let output = try BenchSupport.run(
             "redis-benchmark",
             [
-                "-h", components?.host ?? "127.0.0.1", "-p", String(components?.port ?? 6379), "--dbnum", "15",
+                "-h", components?.host ?? "127.0.0.1", "-p", String(components?.port ?? 6379), "--dbnum",
+                "15",
                 "-t", "get", "-c", "64", "-n", "2000000", "-r", String(entities), "-q",
             ])
         // "GET: 98765.43 requests per second, p50=0.319 msec"

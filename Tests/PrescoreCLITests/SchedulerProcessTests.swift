@@ -40,15 +40,6 @@ import Testing
         }
     }
 
-    func poll(seconds: Double, _ condition: () throws -> Bool) rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try condition() { return true }
-            usleep(100_000)
-        }
-        return false
-    }
-
     @Test func everySlotRunsOnceWhenOneOfTwoSchedulersIsKilled() throws {
         try BatchRunFixture.with(schedule: "@every 2s", extra: "concurrency: allow") { fixture in
             try fixture.setSource(rows: 1_000, pauseAt: 10, pauseSeconds: 1)

@@ -6,15 +6,6 @@ import Testing
 /// `prescore serve` as a process on the real PostgreSQL and Redis. The fixture's job scores key k
 /// as k / 1000; its `realtime:` query reads the same source, one entity, sleeping as told.
 @Suite struct ServeProcessTests {
-    func poll(seconds: Double, _ condition: () throws -> Bool) rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try condition() { return true }
-            usleep(50_000)
-        }
-        return false
-    }
-
     @Test func hitsMissesWriteBackAndBadInput() throws {
         try BatchRunFixture.with(extra: BatchRunFixture.realtime()) { fixture in
             #expect(try fixture.run().status == 0)

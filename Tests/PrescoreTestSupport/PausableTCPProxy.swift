@@ -12,7 +12,7 @@ public final class PausableTCPProxy: Sendable {
 
     public init(targetPort: Int) {
         listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = Self.loopback(port: 0)
+        var address = LoopbackSocket.address(port: 0)
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let fd = listener
         _ = withUnsafeMutablePointer(to: &address) {
@@ -28,8 +28,7 @@ public final class PausableTCPProxy: Sendable {
             while true {
                 let client = accept(fd, nil, nil)
                 guard client >= 0 else { return }  // listener shut down
-                let server = Self.connect(to: targetPort)
-                guard server >= 0 else {
+                guard let server = LoopbackSocket.connect(port: targetPort) else {
                     close(client)
                     continue
                 }
@@ -76,28 +75,5 @@ public final class PausableTCPProxy: Sendable {
                 }
             }
         }
-    }
-
-    private static func loopback(port: Int) -> sockaddr_in {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = UInt16(port).bigEndian
-        return address
-    }
-
-    private static func connect(to port: Int) -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = loopback(port: port)
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        if result != 0 {
-            close(fd)
-            return -1
-        }
-        return fd
     }
 }

@@ -20,18 +20,10 @@ public final class RedisServerProcess: Sendable {
         url = "redis://127.0.0.1:\(port)/0"
         // Ready when it accepts a connection (polling, up to 10 s).
         for _ in 0..<200 {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            defer { close(fd) }
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            address.sin_port = UInt16(port).bigEndian
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-                }
+            if let fd = LoopbackSocket.connect(port: port) {
+                close(fd)
+                return
             }
-            if connected { return }
             usleep(50_000)
         }
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import PrescoreCore
 import PrescorePostgres
 
 struct RunsCommand: ParsableCommand {

@@ -33,42 +33,14 @@ struct ScoreAnswer: Sendable, Equatable {
 
     /// The JSON object, written by hand: this is the hot path, and the shape is fixed.
     var json: String {
-        var text = "{\"job\":" + JSONText.quoted(job) + ",\"key\":" + JSONText.quoted(key)
-        text += ",\"score\":" + (score.isFinite ? "\(score)" : "null")  // float32's shortest text
-        text += ",\"model_version\":" + (modelVersion.map(JSONText.quoted) ?? "null")
-        text += ",\"run_id\":" + (runID.map { "\"\($0)\"" } ?? "null")
-        text += ",\"computed_at\":\"" + RFC3339.string(computedAt) + "\""
-        text += ",\"age_seconds\":" + JSONText.number((ageSeconds * 1000).rounded() / 1000)
-        text += ",\"source\":\"" + source.rawValue + "\",\"stale\":" + (stale ? "true" : "false") + "}"
-        return text
-    }
-}
-
-/// JSON text pieces for the hand-written answers.
-enum JSONText {
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7f:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
-
-    /// A finite number as JSON (the shortest text that reads back the same); a non-finite one as null.
-    static func number(_ value: Double) -> String {
-        guard value.isFinite else { return "null" }
-        if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
-        return "\(value)"
+        JSONText.object([
+            ("job", .string(job)), ("key", .string(key)), ("score", .number(score)),
+            ("model_version", .string(modelVersion)), ("run_id", .string(runID.map(String.init))),
+            ("computed_at", .string(RFC3339.string(computedAt))),
+            ("age_seconds", .number((ageSeconds * 1000).rounded() / 1000)),
+            ("source", .string(source.rawValue)),
+            ("stale", .bool(stale)),
+        ])
     }
 }
 

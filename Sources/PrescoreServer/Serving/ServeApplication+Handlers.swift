@@ -60,8 +60,7 @@ extension ServeApplication {
         var valid: [Int] = []
         for (index, key) in keys.enumerated() {
             if let problem = ScoreKey.problem(key) {
-                results[index] =
-                    "{\"key\":" + JSONText.quoted(key) + ",\"error\":" + JSONText.quoted(problem) + "}"
+                results[index] = JSONText.object([("key", .string(key)), ("error", .string(problem))])
             } else {
                 valid.append(index)
             }
@@ -71,8 +70,7 @@ extension ServeApplication {
             switch lookup {
             case .answer(let answer): results[index] = answer.json
             case .notFound(let detail), .unavailable(let detail, _):
-                results[index] =
-                    "{\"key\":" + JSONText.quoted(keys[index]) + ",\"error\":" + JSONText.quoted(detail) + "}"
+                results[index] = JSONText.object([("key", .string(keys[index])), ("error", .string(detail))])
             }
         }
         return Problem.json("{\"results\":[" + results.map { $0! }.joined(separator: ",") + "]}")

@@ -1,0 +1,45 @@
+/// Hand-written JSON for output that is a contract (`runs --format json`, `get`, `serve`'s answers):
+/// fields in a fixed order, explicit nulls, and floats printed as their shortest round-trip decimal
+/// (Foundation's encoder widens a Float to Double and prints `0.1` as `0.10000000149011612`). Also
+/// the fastest way to write the few fields of a hot-path answer.
+public enum JSONText {
+    /// A JSON value, already rendered.
+    public struct Value: Sendable {
+        public let text: String
+
+        public static func string(_ value: String?) -> Value {
+            Value(text: value.map(JSONText.quoted) ?? "null")
+        }
+        public static func bool(_ value: Bool) -> Value { Value(text: value ? "true" : "false") }
+        public static func number(_ value: some BinaryInteger) -> Value { Value(text: "\(value)") }
+        public static func number(_ value: Float) -> Value {
+            Value(text: value.isFinite ? "\(value)" : "null")
+        }
+        public static func number(_ value: Double?) -> Value {
+            Value(text: value.map { $0.isFinite ? "\($0)" : "null" } ?? "null")
+        }
+    }
+
+    public static func object(_ fields: [(String, Value)]) -> String {
+        "{" + fields.map { "\(quoted($0.0)):\($0.1.text)" }.joined(separator: ",") + "}"
+    }
+
+    public static func quoted(_ text: String) -> String {
+        var result = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            case _ where scalar.value < 0x20 || scalar.value == 0x7f:
+                result +=
+                    "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
+                    + String(scalar.value, radix: 16)
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result + "\""
+    }
+}

@@ -1,0 +1,26 @@
+import Foundation
+
+/// TCP on 127.0.0.1 for the test helpers: an address, and a connected socket.
+public enum LoopbackSocket {
+    public static func address(port: Int) -> sockaddr_in {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        return address
+    }
+
+    /// A socket connected to 127.0.0.1:`port` (the caller closes it), or nil when nothing listens.
+    public static func connect(port: Int) -> Int32? {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var target = address(port: port)
+        let connected = withUnsafePointer(to: &target) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
+        }
+        if connected { return fd }
+        close(fd)
+        return nil
+    }
+}
