@@ -94,6 +94,7 @@ let package = Package(
                 "PrescoreCore", "PrescoreJobs", "PrescorePostgres", "PrescoreRedis", "PrescoreBatch",
                 "PrescoreScheduler", "PrescoreServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "CSV", package: "CSV.swift"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

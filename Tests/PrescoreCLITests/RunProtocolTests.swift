@@ -85,7 +85,8 @@ import Testing
             #expect(try fixture.run().status == 0)
             let run = try #require(try fixture.store.published())
             #expect(run.rows == 1_000)
-            #expect(run.buckets == ScoreLayout.bucketCount(expectedRows: 2_000))
+            #expect(
+                run.buckets == ScoreLayout.bucketCount(expectedRows: 8_000), "16 scores a bucket, not one")
             #expect(try fixture.score(777)?.score == 0.777)
         }
     }

@@ -53,7 +53,7 @@ import Testing
     }
 
     @Test func expectedRowsTrustTheLastRunOverAnInflatedEstimate() {
-        #expect(ScoreLayout.expectedRows(estimate: 1_000_000, lastRows: 1_000) == 2_000)
+        #expect(ScoreLayout.expectedRows(estimate: 1_000_000, lastRows: 1_000) == 8_000)
         #expect(ScoreLayout.expectedRows(estimate: 1_500, lastRows: 1_000) == 1_500)
         #expect(ScoreLayout.expectedRows(estimate: 10, lastRows: 1_000) == 1_000)  // too low: the last run
         #expect(ScoreLayout.expectedRows(estimate: 333_333, lastRows: nil) == 333_333)

@@ -48,15 +48,20 @@ public struct ScoreLayout: Sendable, Equatable {
     /// The rows a run sizes its buckets for. The planner's estimate can be off by orders of
     /// magnitude (a filter on a subquery is guessed at a third of the table), and an inflated one
     /// spreads the scores one a key, losing the layout's memory savings. When a run was published,
-    /// its row count is known and the better guide: the estimate counts only up to twice it. Worst
-    /// cases: a first run sizes by the estimate alone (too high: sparse buckets until the next run;
-    /// too low: crowded ones, warned about); a source that grew more than 8× since the last run
-    /// (2× here, 4× from 128 to the listpack limit of 512) makes buckets past the listpack limit,
-    /// which cost more memory, print a warning, and size the next run right.
+    /// its row count is known and the better guide: the estimate counts only up to `maxGrowth`
+    /// times it, so an inflated estimate leaves buckets at least 1/8 full (16 scores), while a
+    /// source that really grew is not crowded. Worst cases: a first run sizes by the estimate alone
+    /// (too high: sparse buckets until the next run; too low: crowded ones, warned about); a source
+    /// that grew more than 32× since the last run (8× here, 4× from 128 to the listpack limit of
+    /// 512) makes buckets past the listpack limit, which cost more memory, print a warning, and
+    /// size the next run right.
     public static func expectedRows(estimate: Int, lastRows: Int?) -> Int {
         guard let lastRows, lastRows > 0 else { return max(estimate, 0) }
-        return min(max(estimate, lastRows), 2 * lastRows)
+        return min(max(estimate, lastRows), maxGrowth * lastRows)
     }
+
+    /// How much larger than the last published run a run is sized at most.
+    public static let maxGrowth = 8
 
     /// How many buckets a run of `expectedRows` entities gets (at least 1). Fixed when the run
     /// starts and stored with it, since every reader needs it to find a key's bucket.

@@ -25,6 +25,12 @@ public enum JSONText {
     }
 
     public static func quoted(_ text: String) -> String {
+        // The usual key or name needs no escape: one copy.
+        if text.utf8.allSatisfy({
+            $0 >= 0x20 && $0 != 0x7f && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\")
+        }) {
+            return "\"" + text + "\""
+        }
         var result = "\""
         for scalar in text.unicodeScalars {
             switch scalar {

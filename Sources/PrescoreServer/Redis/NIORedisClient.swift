@@ -34,25 +34,41 @@ public final class NIORedisClient: Sendable {
 
     /// As `pipeline`, for callers that do not wait (a write-back from a blocking thread).
     public func send(_ commands: [[[UInt8]]]) -> EventLoopFuture<[RedisReply]> {
-        let slot = slots[next.wrappingAdd(1, ordering: .relaxed).oldValue % slots.count]
-        let (timeout, server) = (self.timeout, url.description)
-        return connection(slot).flatMap { channel in
-            var buffer = channel.allocator.buffer(capacity: 64 * commands.count)
+        send(replies: commands.count) { buffer in
             for command in commands { Self.encode(command, into: &buffer) }
-            let promise = channel.eventLoop.makePromise(of: [RedisReply].self)
-            let timer = channel.eventLoop.scheduleTask(in: timeout) {
-                promise.fail(RedisError(.connectionLost, "no answer within the read timeout", server: server))
-                channel.close(promise: nil)
-            }
-            promise.futureResult.whenComplete { _ in timer.cancel() }
-            channel.writeAndFlush(
-                RedisRequest(bytes: buffer, replyCount: commands.count, promise: promise), promise: nil)
-            return promise.futureResult
         }
     }
 
+    /// One command of text arguments, encoded straight into the connection's buffer: the read
+    /// path's `HGET`, with no intermediate arrays.
+    public func command(_ arguments: String...) async throws -> RedisReply {
+        try await send(replies: 1) { buffer in Self.encode(arguments, into: &buffer) }.get()[0]
+    }
+
+    /// Sends what `encode` writes (`replies` commands) in one write.
+    func send(replies: Int, _ encode: @escaping @Sendable (inout ByteBuffer) -> Void) -> EventLoopFuture<
+        [RedisReply]
+    > {
+        let slot = slots[next.wrappingAdd(1, ordering: .relaxed).oldValue % slots.count]
+        if let channel = slot.readyChannel {  // the usual case: no future to chain through
+            return Self.write(replies: replies, encode, on: channel)
+        }
+        return connection(slot).flatMap { Self.write(replies: replies, encode, on: $0) }
+    }
+
+    private static func write(
+        replies: Int, _ encode: (inout ByteBuffer) -> Void, on channel: any Channel
+    ) -> EventLoopFuture<[RedisReply]> {
+        var buffer = channel.allocator.buffer(capacity: 128)
+        encode(&buffer)
+        let promise = channel.eventLoop.makePromise(of: [RedisReply].self)
+        channel.writeAndFlush(
+            RedisRequest(bytes: buffer, replyCount: replies, promise: promise), promise: nil)
+        return promise.futureResult
+    }
+
     public func command(_ arguments: [String]) async throws -> RedisReply {
-        try await pipeline([arguments.map { Array($0.utf8) }])[0]
+        try await send(replies: 1) { buffer in Self.encode(arguments, into: &buffer) }.get()[0]
     }
 
     /// Opens a connection of its own that subscribes to `channel` and hands each message's payload
@@ -84,24 +100,28 @@ public final class NIORedisClient: Sendable {
     }
 
     private func connection(_ slot: ConnectionSlot) -> EventLoopFuture<any Channel> {
-        slot.state.withLock { state in
+        let (future, made) = slot.state.withLock { state -> (EventLoopFuture<any Channel>, Bool) in
             switch state {
             case .ready(let channel) where channel.isActive:
-                return channel.eventLoop.makeSucceededFuture(channel)
+                return (channel.eventLoop.makeSucceededFuture(channel), false)
             case .connecting(let future):
-                return future
+                return (future, false)
             case .idle, .ready:
                 let future = connect(onPush: nil)
                 state = .connecting(future)
-                future.whenComplete { result in
-                    slot.state.withLock { state in
-                        guard case .connecting = state else { return }
-                        state = (try? result.get()).map { .ready($0) } ?? .idle
-                    }
-                }
-                return future
+                return (future, true)
             }
         }
+        // Outside the lock: on an event loop, a callback on a completed future runs at once.
+        if made {
+            future.whenComplete { result in
+                slot.state.withLock { state in
+                    guard case .connecting = state else { return }
+                    state = (try? result.get()).map { .ready($0) } ?? .idle
+                }
+            }
+        }
+        return future
     }
 
     private func connect(onPush: (@Sendable (RedisReply) -> Void)?) -> EventLoopFuture<any Channel> {
@@ -114,7 +134,8 @@ public final class NIORedisClient: Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
-                        RedisPipelineHandler(server: server, onPush: onPush))
+                        RedisPipelineHandler(
+                            server: server, timeout: onPush == nil ? connectTimeout : nil, onPush: onPush))
                 }
             }
             .connect(host: url.host, port: url.port)
@@ -142,6 +163,15 @@ public final class NIORedisClient: Sendable {
         return commands.map { $0.map { Array($0.utf8) } }
     }
 
+    static func encode(_ arguments: [String], into buffer: inout ByteBuffer) {
+        buffer.writeString("*\(arguments.count)\r\n")
+        for argument in arguments {
+            buffer.writeString("$\(argument.utf8.count)\r\n")
+            buffer.writeString(argument)
+            buffer.writeString("\r\n")
+        }
+    }
+
     static func encode(_ arguments: [[UInt8]], into buffer: inout ByteBuffer) {
         buffer.writeString("*\(arguments.count)\r\n")
         for argument in arguments {
@@ -161,6 +191,14 @@ final class ConnectionSlot: Sendable {
     }
 
     let state = Mutex(State.idle)
+
+    /// The open connection when it is ready to use.
+    var readyChannel: (any Channel)? {
+        state.withLock { state in
+            if case .ready(let channel) = state, channel.isActive { return channel }
+            return nil
+        }
+    }
 
     /// The open connection, if any, leaving the slot idle.
     func take() -> (any Channel)? {

@@ -8,7 +8,8 @@ struct RedisRequest: Sendable {
     var promise: EventLoopPromise<[RedisReply]>
 }
 
-/// One Redis connection on an event loop: requests are written as they come (pipelined) and
+/// One Redis connection on an event loop: requests are written as they come (pipelined, flushed
+/// together once per loop turn) and
 /// replies are matched to them in order, decoded by hiredis's reader (`RESPReader`). A reply that
 /// no request waits for is a pub/sub message, handed to `onPush`. When the connection breaks,
 /// every waiting request fails at once.
@@ -21,22 +22,61 @@ final class RedisPipelineHandler: ChannelDuplexHandler {
         var promise: EventLoopPromise<[RedisReply]>
         var remaining: Int
         var replies: [RedisReply]
+        var deadline: NIODeadline
     }
 
     private let reader = RESPReader()
+    private var flushScheduled = false
     private var waiting = CircularBuffer<Waiting>()
     private let onPush: (@Sendable (RedisReply) -> Void)?
     private let server: String
+    /// A request without its replies within this closes the connection (they could no longer be
+    /// matched); nil for a subscriber, whose messages come when they come.
+    private let timeout: TimeAmount?
+    private var watchdog: RepeatedTask?
 
-    init(server: String, onPush: (@Sendable (RedisReply) -> Void)? = nil) {
+    init(server: String, timeout: TimeAmount?, onPush: (@Sendable (RedisReply) -> Void)? = nil) {
         self.server = server
+        self.timeout = timeout
         self.onPush = onPush
+    }
+
+    /// One timer per connection, not one per request: every tenth of the timeout it looks at the
+    /// oldest waiting request.
+    func channelActive(context: ChannelHandlerContext) {
+        if let timeout {
+            let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+            watchdog = context.eventLoop.scheduleRepeatedTask(
+                initialDelay: timeout, delay: TimeAmount.nanoseconds(timeout.nanoseconds / 10)
+            ) { _ in
+                let (handler, context) = bound.value
+                guard let oldest = handler.waiting.first, oldest.deadline < .now() else { return }
+                handler.failAll(
+                    RedisError(.connectionLost, "no answer within the read timeout", server: handler.server))
+                context.close(promise: nil)
+            }
+        }
+        context.fireChannelActive()
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let request = unwrapOutboundIn(data)
-        waiting.append(Waiting(promise: request.promise, remaining: request.replyCount, replies: []))
+        let deadline = NIODeadline.now() + (timeout ?? .hours(24 * 365))
+        waiting.append(
+            Waiting(promise: request.promise, remaining: request.replyCount, replies: [], deadline: deadline))
         context.write(wrapOutboundOut(request.bytes), promise: promise)
+    }
+
+    /// Flushes once per turn of the event loop, however many requests were written in it: the
+    /// requests of concurrent readers leave in one `write` system call, which on loopback costs
+    /// more than the rest of a request.
+    func flush(context: ChannelHandlerContext) {
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        context.eventLoop.assumeIsolated().execute {
+            self.flushScheduled = false
+            context.flush()
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -66,6 +106,7 @@ final class RedisPipelineHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        watchdog?.cancel()
         failAll(RedisError(.connectionLost, "the server closed the connection", server: server))
         context.fireChannelInactive()
     }

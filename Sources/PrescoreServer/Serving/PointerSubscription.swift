@@ -24,6 +24,7 @@ struct PointerSubscription: Service {
                     } onCancel: {
                         channel.close(promise: nil)
                     }
+                    if Task.isCancelled { return }
                     logger.warning("the publish subscription closed; subscribing again")
                 } catch {
                     if Task.isCancelled { return }

@@ -22,6 +22,13 @@ final class RealtimeFallback: Sendable {
         case unavailable(reason: String)
     }
 
+    /// A miss waiting for the same key's query.
+    private struct Follower {
+        let continuation: CheckedContinuation<Answer?, Never>
+        init(_ continuation: CheckedContinuation<Answer?, Never>) { self.continuation = continuation }
+        func resume(returning answer: Answer) { continuation.resume(returning: answer) }
+    }
+
     private struct Queue {
         var bulkhead: Bulkhead
         var waiting: [(ticket: UInt64, start: @Sendable () -> Void)] = []
@@ -36,7 +43,7 @@ final class RealtimeFallback: Sendable {
     let writeBack: @Sendable (_ key: String, _ score: Float) -> Void
     private let breaker: Mutex<CircuitBreaker>
     private let queue: Mutex<Queue>
-    private let flights = Mutex<[String: [CheckedContinuation<Answer, Never>]]>([:])
+    private let flights = Mutex<[String: [Follower]]>([:])
     private let binding = Mutex<FeatureBinding?>(nil)
     private let tickets = Atomic<UInt64>(0)
 
@@ -59,25 +66,29 @@ final class RealtimeFallback: Sendable {
 
     /// The fallback's answer for `key`; a concurrent miss of the same key waits for the same one.
     func answer(_ key: String) async -> Answer {
-        let leads = flights.withLock { flights -> Bool in
-            if flights[key] != nil { return false }
-            flights[key] = []
-            return true
-        }
-        if !leads {
-            return await withCheckedContinuation { continuation in
+        while true {
+            let leads = flights.withLock { flights -> Bool in
+                if flights[key] != nil { return false }
+                flights[key] = []
+                return true
+            }
+            if leads {
+                let answer = await guarded(key)
+                let followers = flights.withLock { $0.removeValue(forKey: key) ?? [] }
+                for follower in followers { follower.resume(returning: answer) }
+                return answer
+            }
+            let shared = await withCheckedContinuation {
+                (continuation: CheckedContinuation<Answer?, Never>) in
                 let joined = flights.withLock { flights -> Bool in
                     guard flights[key] != nil else { return false }
-                    flights[key]!.append(continuation)
+                    flights[key]!.append(Follower(continuation))
                     return true
                 }
-                if !joined { continuation.resume(returning: .unavailable(reason: "retry")) }
+                if !joined { continuation.resume(returning: nil) }  // the leader just finished: ask again
             }
+            if let shared { return shared }
         }
-        let answer = await guarded(key)
-        let followers = flights.withLock { $0.removeValue(forKey: key) ?? [] }
-        for follower in followers { follower.resume(returning: answer) }
-        return answer
     }
 
     /// Breaker, bulkhead and deadline around one query.

@@ -41,8 +41,24 @@ final class ScoreService: Sendable {
         self.metrics = metrics
     }
 
+    /// One key: the pointer (cached) and one `HGET`; on a miss, the fallback.
     func score(_ served: ServedJob, key: String) async -> Lookup {
-        await scores(served, keys: [key])[0]
+        let job = served.job.definition
+        do {
+            if let run = try await pointers.published(served.layout.pointerKey) {
+                let bucket = ScoreLayout.bucket(ofKey: key.utf8, bucketCount: run.buckets)
+                let reply = try await redis.command(
+                    "HGET", served.layout.bucketKey(run: run.runID, bucket: bucket), key)
+                if case .bulk(let bytes) = reply, let score = ScoreLayout.decode(bytes) {
+                    metrics.hit(job.name)
+                    return .answer(.batch(job: job, key: key, score: score, run: run, now: Date()))
+                }
+            }
+        } catch {
+            return .unavailable("Redis cannot be reached: \(error)", retryAfter: 1)
+        }
+        metrics.miss(job.name)
+        return await miss(served, key: key)
     }
 
     /// Every key's lookup, in order: the hits in one Redis round trip (`HMGET` per bucket, all

@@ -11,7 +11,7 @@ extension ServeApplication {
         guard let served = service.jobs[job] else {
             return (Problem.response(.notFound, "no job named \(job) is served"), "none")
         }
-        guard let key = rawKey.removingPercentEncoding else {
+        guard let key = ScoreKey.percentDecoded(Substring(rawKey)) else {
             return (Problem.response(.badRequest, "the key is not valid percent-encoding"), "none")
         }
         if let problem = ScoreKey.problem(key) { return (Problem.response(.badRequest, problem), "none") }

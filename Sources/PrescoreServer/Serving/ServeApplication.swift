@@ -20,6 +20,7 @@ public struct ServeApplication: Sendable {
     let pool: PostgresPool?
     let registry: PrometheusCollectorRegistry
     let logger: Logger
+    let eventLoops: any EventLoopGroup
 
     public init(
         configuration: ServeConfiguration, jobs: [LoadedJob], registry: PrometheusCollectorRegistry,
@@ -28,6 +29,7 @@ public struct ServeApplication: Sendable {
         self.configuration = configuration
         self.registry = registry
         self.logger = logger
+        self.eventLoops = eventLoops
         let redis = NIORedisClient(
             url: configuration.redisURL, group: eventLoops, connections: configuration.redisConnections)
         let pointers = PointerCache(redis: redis, ttl: configuration.pointerTTL)
@@ -74,7 +76,7 @@ public struct ServeApplication: Sendable {
                     idleTimeout: .nanoseconds(Int64(configuration.idleTimeout.totalSeconds * 1e9)))),
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "prescore"),
-            logger: logger)
+            eventLoopGroupProvider: .shared(eventLoops), logger: logger)
     }
 
     var router: Router<BasicRequestContext> {
