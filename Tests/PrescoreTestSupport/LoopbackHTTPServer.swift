@@ -9,20 +9,8 @@ public final class LoopbackHTTPServer: Sendable {
     private let requests = Mutex<[String]>([])
 
     public init(status: Int = 200, body: String = "", silent: Bool = false) {
-        listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        (listener, port) = LoopbackSocket.listen(backlog: 8)
         let fd = listener
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(fd, pointer, length)
-                listen(fd, 8)
-                return getsockname(fd, pointer, &length)
-            }
-        }
-        port = Int(UInt16(bigEndian: address.sin_port))
         let response =
             "HTTP/1.1 \(status) X\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
         // The accept thread alone closes the listener, after `stop()` has shut it down: closing it in

@@ -23,4 +23,19 @@ public enum LoopbackSocket {
         close(fd)
         return nil
     }
+
+    /// A socket listening on 127.0.0.1 at a free port, and the port.
+    public static func listen(backlog: Int32 = 64) -> (fd: Int32, port: Int) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var bound = address(port: 0)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &bound) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(fd, pointer, length)
+                Glibc.listen(fd, backlog)
+                return getsockname(fd, pointer, &length)
+            }
+        }
+        return (fd, Int(UInt16(bigEndian: bound.sin_port)))
+    }
 }

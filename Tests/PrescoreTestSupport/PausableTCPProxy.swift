@@ -11,18 +11,8 @@ public final class PausableTCPProxy: Sendable {
     private let stopped = Atomic<Bool>(false)
 
     public init(targetPort: Int) {
-        listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = LoopbackSocket.address(port: 0)
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        (listener, port) = LoopbackSocket.listen(backlog: 64)
         let fd = listener
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(fd, pointer, length)
-                listen(fd, 64)
-                return getsockname(fd, pointer, &length)
-            }
-        }
-        port = Int(UInt16(bigEndian: address.sin_port))
         Thread.detachNewThread { [self] in
             defer { close(fd) }
             while true {

@@ -2,7 +2,6 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import Logging
-import Metrics
 import PrescoreBatch
 import PrescoreCore
 import PrescoreJobs
@@ -70,11 +69,7 @@ struct SchedulerCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
-        var logger = Logger(label: "prescore.scheduler")
-        logger.logLevel = .info
-        let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let (logger, registry) = DaemonBootstrap.start(label: "prescore.scheduler")
 
         // The jobs themselves are read by the scheduler's first tick; a missing folder stops here.
         let directory = jobsDirectory.jobsDirectory

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import Logging
-import Metrics
 import NIOPosix
 import PrescoreCore
 import PrescoreJobs
@@ -48,18 +47,18 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
-        var logger = Logger(label: "prescore.serve")
-        logger.logLevel = .info
-        let registry = PrometheusCollectorRegistry()
-        var factory = PrometheusMetricsFactory(registry: registry)
         // Reads answer in well under a millisecond: buckets from 50 µs.
-        factory.durationHistogramBuckets["prescore_http_request_duration_seconds"] = [
-            .microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1),
-            .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
-            .milliseconds(100), .milliseconds(250), .seconds(1),
-        ]
-        MetricsSystem.bootstrap(factory)
+        let (logger, registry) = DaemonBootstrap.start(
+            label: "prescore.serve",
+            histogramBuckets: [
+                "prescore_http_request_duration_seconds": [
+                    .microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500),
+                    .milliseconds(1),
+                    .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+                    .milliseconds(50),
+                    .milliseconds(100), .milliseconds(250), .seconds(1),
+                ]
+            ])
 
         let catalog = try JobCatalog.load(directory: jobsDirectory.jobsDirectory)
         for problem in catalog.problems { logger.error("\(problem)") }
