@@ -1,5 +1,6 @@
 import Foundation
 import PrescoreCore
+import Synchronization
 
 /// One answer of `GET /v1/scores/{job}/{key}` (and one element of a batch): the JSON fields are a
 /// contract, `{"job","key","score","model_version","run_id","computed_at","age_seconds","source","stale"}`.
@@ -31,16 +32,20 @@ struct ScoreAnswer: Sendable, Equatable {
             stale: job.output.maxAge.map { age > $0.totalSeconds } ?? false)
     }
 
-    /// The JSON object, written by hand: this is the hot path, and the shape is fixed.
+    /// The JSON object, written by hand into one string: this is the hot path, and the shape is
+    /// fixed (`JSONText` renders each value as `runs --format json` does).
     var json: String {
-        JSONText.object([
-            ("job", .string(job)), ("key", .string(key)), ("score", .number(score)),
-            ("model_version", .string(modelVersion)), ("run_id", .string(runID.map(String.init))),
-            ("computed_at", .string(RFC3339.string(computedAt))),
-            ("age_seconds", .number((ageSeconds * 1000).rounded() / 1000)),
-            ("source", .string(source.rawValue)),
-            ("stale", .bool(stale)),
-        ])
+        var text = "{\"job\":"
+        text.reserveCapacity(256)
+        text += JSONText.quoted(job)
+        text += ",\"key\":" + JSONText.quoted(key)
+        text += ",\"score\":" + JSONText.Value.number(score).text
+        text += ",\"model_version\":" + JSONText.Value.string(modelVersion).text
+        text += ",\"run_id\":" + (runID.map { "\"\($0)\"" } ?? "null")
+        text += ",\"computed_at\":\"" + RFC3339.string(computedAt) + "\""
+        text += ",\"age_seconds\":" + JSONText.Value.number((ageSeconds * 1000).rounded() / 1000).text
+        text += ",\"source\":\"" + source.rawValue + "\",\"stale\":" + (stale ? "true}" : "false}")
+        return text
     }
 }
 
@@ -48,7 +53,17 @@ struct ScoreAnswer: Sendable, Equatable {
 /// milliseconds when there are any). Written digit by digit: `String(format:)` costs more than the
 /// rest of an answer.
 enum RFC3339 {
+    /// The last time formatted: every hit of a run answers the same `computed_at`.
+    private static let last = Mutex<(seconds: Double, text: String)>((.nan, ""))
+
     static func string(_ seconds: Double) -> String {
+        if let text = last.withLock({ $0.seconds == seconds ? $0.text : nil }) { return text }
+        let text = format(seconds)
+        last.withLock { $0 = (seconds, text) }
+        return text
+    }
+
+    private static func format(_ seconds: Double) -> String {
         let whole = Int(seconds.rounded(.down))
         var time = time_t(whole)
         var parts = tm()

@@ -23,9 +23,9 @@ final class ScoreService: Sendable {
         /// Redis cannot be reached.
         case unavailable(String, retryAfter: Int)
 
-        var source: String {
-            if case .answer(let answer) = self { return answer.source.rawValue }
-            return "none"
+        var source: ScoreAnswer.Source? {
+            if case .answer(let answer) = self { return answer.source }
+            return nil
         }
     }
 

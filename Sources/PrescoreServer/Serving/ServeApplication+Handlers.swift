@@ -7,14 +7,16 @@ import PrescorePostgres
 
 extension ServeApplication {
     /// `GET /v1/scores/{job}/{key}`; the key percent-decoded from the path.
-    static func score(_ service: ScoreService, job: String, rawKey: String) async -> (Response, String) {
+    static func score(_ service: ScoreService, job: String, rawKey: String) async -> (
+        Response, ScoreAnswer.Source?
+    ) {
         guard let served = service.jobs[job] else {
-            return (Problem.response(.notFound, "no job named \(job) is served"), "none")
+            return (Problem.response(.notFound, "no job named \(job) is served"), nil)
         }
         guard let key = ScoreKey.percentDecoded(Substring(rawKey)) else {
-            return (Problem.response(.badRequest, "the key is not valid percent-encoding"), "none")
+            return (Problem.response(.badRequest, "the key is not valid percent-encoding"), nil)
         }
-        if let problem = ScoreKey.problem(key) { return (Problem.response(.badRequest, problem), "none") }
+        if let problem = ScoreKey.problem(key) { return (Problem.response(.badRequest, problem), nil) }
         let lookup = await service.score(served, key: key)
         return (response(lookup), lookup.source)
     }

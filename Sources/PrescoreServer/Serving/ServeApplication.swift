@@ -96,7 +96,7 @@ public struct ServeApplication: Sendable {
             let response = await Self.batch(
                 service, job: context.parameters.get("job") ?? "", request: request,
                 configuration: configuration)
-            service.metrics.request(.batch, source: "batch", since: start)
+            service.metrics.request(.batch, source: .batch, since: start)
             return response
         }
         router.get("healthz") { _, _ in "ok\n" }

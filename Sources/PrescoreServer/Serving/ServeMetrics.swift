@@ -28,7 +28,8 @@ final class ServeMetrics: Sendable {
 
     static let sources = ScoreAnswer.Source.allCases.map(\.rawValue) + ["none"]
 
-    private let latency: [String: Metrics.Timer]
+    /// By route, then by source (`sources` order): found by index, not by building a key.
+    private let latency: [[Metrics.Timer]]
     private let hits: [String: Counter]
     private let misses: [String: Counter]
     private let fallbacks: [String: Counter]
@@ -38,15 +39,13 @@ final class ServeMetrics: Sendable {
     let poolWaiting = Gauge(label: "prescore_pg_pool_waiting")
 
     init(jobs: [String]) {
-        var latency: [String: Metrics.Timer] = [:]
-        for route in Route.allCases {
-            for source in Self.sources {
-                latency["\(route.rawValue)/\(source)"] = Metrics.Timer(
+        latency = Route.allCases.map { route in
+            Self.sources.map { source in
+                Metrics.Timer(
                     label: "prescore_http_request_duration_seconds",
                     dimensions: [("route", route.rawValue), ("source", source)])
             }
         }
-        self.latency = latency
         func perJob(_ label: String) -> [String: Counter] {
             Dictionary(
                 uniqueKeysWithValues: jobs.map { ($0, Counter(label: label, dimensions: [("job", $0)])) })
@@ -73,9 +72,11 @@ final class ServeMetrics: Sendable {
         for gauge in breakerState.values { gauge.record(0) }
     }
 
-    func request(_ route: Route, source: String, since start: ContinuousClock.Instant) {
+    /// `source` nil: an error, or a miss without an answer (`none`).
+    func request(_ route: Route, source: ScoreAnswer.Source?, since start: ContinuousClock.Instant) {
         let elapsed = ContinuousClock.now - start
-        latency["\(route.rawValue)/\(source)"]?.recordNanoseconds(
+        let sourceIndex = source.flatMap { ScoreAnswer.Source.allCases.firstIndex(of: $0) } ?? Self.sources.count - 1
+        latency[route == .score ? 0 : 1][sourceIndex].recordNanoseconds(
             elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
     }
 
