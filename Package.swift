@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
     ],
     targets: [
         // C libraries from Debian, found through pkg-config. Each shim.h is the only C the project has.
@@ -38,7 +39,10 @@ let package = Package(
         // Pure logic: job files, cron, models and scoring. No I/O, no C.
         .target(
             name: "PrescoreCore",
-            dependencies: [.product(name: "Yams", package: "Yams")],
+            dependencies: [
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "RealModule", package: "swift-numerics"),
+            ],
             swiftSettings: strictSettings),
 
         // One adapter per C library; their public APIs are Swift types only.

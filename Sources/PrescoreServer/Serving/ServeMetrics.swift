@@ -75,7 +75,8 @@ final class ServeMetrics: Sendable {
     /// `source` nil: an error, or a miss without an answer (`none`).
     func request(_ route: Route, source: ScoreAnswer.Source?, since start: ContinuousClock.Instant) {
         let elapsed = ContinuousClock.now - start
-        let sourceIndex = source.flatMap { ScoreAnswer.Source.allCases.firstIndex(of: $0) } ?? Self.sources.count - 1
+        let sourceIndex =
+            source.flatMap { ScoreAnswer.Source.allCases.firstIndex(of: $0) } ?? Self.sources.count - 1
         latency[route == .score ? 0 : 1][sourceIndex].recordNanoseconds(
             elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
     }
