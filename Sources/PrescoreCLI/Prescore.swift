@@ -21,7 +21,7 @@ public struct Prescore: AsyncParsableCommand {
             CheckCommand.self, MigrateCommand.self, JobsCommand.self, RunCommand.self, RunsCommand.self,
             GetCommand.self, RollbackCommand.self, SchedulerCommand.self, TriggerCommand.self,
             ServeCommand.self,
-            CronCommand.self,
+            CronCommand.self, ReportCommand.self,
             ModelCommand.self, DemoCommand.self,
         ])
 

@@ -47,6 +47,18 @@ struct StagedOutputFile {
         }
     }
 
+    /// Writes `text` to `destination` the safe way, in one go.
+    static func write(_ text: String, to destination: String) throws {
+        let file = try StagedOutputFile(destination: destination)
+        do {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: file.stagingPath))
+        } catch {
+            file.abandon()
+            throw CLIError(.fileNotReadable, "cannot write \(destination): \(error.localizedDescription)")
+        }
+        try file.commit()
+    }
+
     /// Removes the temporary file; the destination is untouched.
     func abandon() {
         unlink(stagingPath)

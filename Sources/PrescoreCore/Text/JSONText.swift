@@ -7,6 +7,9 @@ public enum JSONText {
     public struct Value: Sendable {
         public let text: String
 
+        /// Text that is already JSON (a nested object or array rendered before).
+        public init(text: String) { self.text = text }
+
         public static func string(_ value: String?) -> Value {
             Value(text: value.map(JSONText.quoted) ?? "null")
         }
