@@ -16,6 +16,16 @@ public enum RedisReply: Sendable, Equatable {
         }
     }
 
+    /// An `HGETALL` reply as field → value; nil when the reply is not an array.
+    public var hashFields: [String: String]? {
+        guard case .array(let items) = self else { return nil }
+        var fields: [String: String] = [:]
+        for index in stride(from: 0, to: items.count - 1, by: 2) {
+            if let name = items[index].string { fields[name] = items[index + 1].string }
+        }
+        return fields
+    }
+
     public var integer: Int64? {
         if case .integer(let value) = self { return value }
         return nil

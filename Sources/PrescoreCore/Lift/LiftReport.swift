@@ -2,7 +2,7 @@
 /// each metric's comparison of treatment (`realtime`) against control (`batch`), with CUPED when
 /// the metric has a `pre_<metric>` covariate and Holm-adjusted p-values over the metrics.
 /// No I/O: the offline report reads a CSV, the served one aggregates in SQL; both end here.
-public struct LiftReport: Sendable, Equatable {
+public struct LiftReport: Sendable {
     public static let control = "batch"
     public static let treatment = "realtime"
 
@@ -30,11 +30,6 @@ public struct LiftReport: Sendable, Equatable {
     /// Units a unit-level comparison needs per arm for 5% relative lift at 80% power, when more
     /// than the smaller arm has.
     public var underpowered: [(metric: String, unitsNeeded: Int)]
-
-    public static func == (lhs: LiftReport, rhs: LiftReport) -> Bool {
-        lhs.metrics == rhs.metrics && lhs.arms.map(\.arm) == rhs.arms.map(\.arm)
-            && lhs.arms.map(\.units) == rhs.arms.map(\.units)
-    }
 
     /// `split`: each arm's configured share (any scale), control first.
     public init(units: [Unit], metrics names: [String], split: [(arm: String, share: Double)])

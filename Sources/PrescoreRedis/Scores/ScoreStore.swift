@@ -175,13 +175,8 @@ public struct ScoreStore: Sendable {
 
     func hash(_ key: String) throws(RedisError) -> [String: String]? {
         let reply = try connection.command("HGETALL", key)
-        guard case .array(let items) = reply else { throw connection.unexpectedReply(reply, to: "HGETALL") }
-        guard !items.isEmpty else { return nil }
-        var fields: [String: String] = [:]
-        for index in stride(from: 0, to: items.count - 1, by: 2) {
-            if let name = items[index].string { fields[name] = items[index + 1].string }
-        }
-        return fields
+        guard let fields = reply.hashFields else { throw connection.unexpectedReply(reply, to: "HGETALL") }
+        return fields.isEmpty ? nil : fields
     }
 
     func evaluate(_ script: String, keys: [String], arguments: [String]) throws(RedisError)

@@ -26,13 +26,9 @@ final class PointerCache: Sendable {
         let now = ContinuousClock.now
         if let entry = entries.withLock({ $0[pointerKey] }), now - entry.fetched < ttl { return entry.run }
         let reply = try await redis.command(["HGETALL", pointerKey])
-        guard case .array(let items) = reply else {
+        guard let fields = reply.hashFields else {
             throw RedisError(
                 .commandFailed, "HGETALL \(pointerKey) answered \(reply)", server: redis.url.description)
-        }
-        var fields: [String: String] = [:]
-        for index in stride(from: 0, to: items.count - 1, by: 2) {
-            if let name = items[index].string { fields[name] = items[index + 1].string }
         }
         let run = PublishedRun(fields: fields)
         entries.withLock { $0[pointerKey] = Entry(run: run, fetched: now) }
