@@ -67,6 +67,7 @@ public struct JobCatalog: Sendable {
                 catalog.problems.append(error)
             }
         }
+        catalog.refuseSharedExperiments()
         return catalog
     }
 

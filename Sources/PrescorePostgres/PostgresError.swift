@@ -28,6 +28,12 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         self.server = server
     }
 
+    /// The server refused the data itself (SQLSTATE classes 22 and 23: a bad value, a broken
+    /// constraint): sending it again cannot succeed.
+    public var isDataError: Bool {
+        code == .queryFailed && (sqlState?.hasPrefix("22") == true || sqlState?.hasPrefix("23") == true)
+    }
+
     public var description: String {
         switch code {
         case .connectionFailed:

@@ -50,6 +50,10 @@ public struct PostgresStatement: Sendable, ExpressibleByStringInterpolation {
             segments.append(.text("::float8)"))
         }
 
+        /// SQL text spliced as it is: only for names the code itself makes (`y0`, a column
+        /// alias), never for a value or anything a user wrote.
+        public mutating func appendInterpolation(raw text: String) { segments.append(.text(text)) }
+
         /// Another statement's text and parameters, renumbered into this one.
         public mutating func appendInterpolation(_ fragment: PostgresStatement) {
             segments += fragment.segments

@@ -8,9 +8,12 @@ struct ServeProcess {
     let log: URL
 
     /// `databaseURL` / `redisURL` replace the fixture's (a proxy, a server of the test's own).
-    init(_ fixture: BatchRunFixture, databaseURL: String? = nil, redisURL: String? = nil, more: [String] = [])
-        throws
-    {
+    /// Exposures spool under the fixture's folder (never the working directory); `environment`
+    /// is added to the test's own.
+    init(
+        _ fixture: BatchRunFixture, databaseURL: String? = nil, redisURL: String? = nil, more: [String] = [],
+        environment: [String: String] = [:]
+    ) throws {
         log = fixture.folder.url.appendingPathComponent("serve-\(port).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
@@ -19,8 +22,10 @@ struct ServeProcess {
             [
                 "serve", "--port", String(port), "--jobs-dir", fixture.folder.url.path,
                 "--database-url", databaseURL ?? fixture.databaseURL, "--redis-url",
-                redisURL ?? fixture.redisURL,
+                redisURL ?? fixture.redisURL, "--exposure-spool",
+                fixture.folder.url.appendingPathComponent("spool-\(port)").path,
             ] + more
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardOutput = handle
         process.standardError = handle
         try process.run()
@@ -32,10 +37,17 @@ struct ServeProcess {
         RawHTTP.send(port: port, path: path, timeout: timeout)
     }
 
-    func post(_ path: String, _ body: String, timeout: Double = 5) -> RawHTTP.Response? {
+    func post(_ path: String, _ body: String, headers: [String: String] = [:], timeout: Double = 5)
+        -> RawHTTP.Response?
+    {
         RawHTTP.send(
-            port: port, method: "POST", path: path, headers: ["Content-Type": "application/json"],
-            body: Array(body.utf8), timeout: timeout)
+            port: port, method: "POST", path: path,
+            headers: ["Content-Type": "application/json"].merging(headers) { $1 }, body: Array(body.utf8),
+            timeout: timeout)
+    }
+
+    var spool: URL {
+        URL(fileURLWithPath: process.arguments![process.arguments!.firstIndex(of: "--exposure-spool")! + 1])
     }
 
     /// The JSON object a response holds.

@@ -122,7 +122,8 @@ import Testing
 
     @Test func aSmallExperimentIsReportedAsUnderpowered() {
         let control = (0..<50).map { Double($0 % 7) }
-        let needed = LiftStatistics.unitsNeededPerArm(control: control, treatment: control)
+        let sample = LiftStatistics.Sample(control)
+        let needed = LiftStatistics.unitsNeededPerArm(control: sample, treatment: sample)
         #expect(needed > 50)
     }
 }

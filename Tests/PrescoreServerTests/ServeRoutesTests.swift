@@ -29,7 +29,7 @@ import Testing
         let job = LoadedJob(definition: definition, scorer: model, text: text)
         let configuration = ServeConfiguration(
             databaseURL: TestServers.databaseURL, redisURL: try RedisURL(TestServers.redisURL))
-        return ServeApplication(
+        return try ServeApplication(
             configuration: configuration, jobs: [job], registry: PrometheusCollectorRegistry(),
             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
     }

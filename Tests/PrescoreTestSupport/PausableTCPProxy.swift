@@ -9,6 +9,7 @@ public final class PausableTCPProxy: Sendable {
     private let listener: Int32
     private let paused = Atomic<Bool>(false)
     private let stopped = Atomic<Bool>(false)
+    private let refusing = Atomic<Bool>(false)
 
     public init(targetPort: Int) {
         (listener, port) = LoopbackSocket.listen(backlog: 64)
@@ -18,6 +19,10 @@ public final class PausableTCPProxy: Sendable {
             while true {
                 let client = accept(fd, nil, nil)
                 guard client >= 0 else { return }  // listener shut down
+                if refusing.load(ordering: .sequentiallyConsistent) {
+                    close(client)
+                    continue
+                }
                 guard let server = LoopbackSocket.connect(port: targetPort) else {
                     close(client)
                     continue
@@ -30,7 +35,13 @@ public final class PausableTCPProxy: Sendable {
     /// Stops moving bytes on every connection, old and new.
     public func pause() { paused.store(true, ordering: .sequentiallyConsistent) }
 
-    public func resume() { paused.store(false, ordering: .sequentiallyConsistent) }
+    public func resume() {
+        paused.store(false, ordering: .sequentiallyConsistent)
+        refusing.store(false, ordering: .sequentiallyConsistent)
+    }
+
+    /// Closes every connection and refuses new ones until `resume`, as a server that went down does.
+    public func cut() { refusing.store(true, ordering: .sequentiallyConsistent) }
 
     /// Closes the listener; relays end when their connections do (or at once, when paused).
     public func stop() {
@@ -48,7 +59,7 @@ public final class PausableTCPProxy: Sendable {
             pollfd(fd: b, events: Int16(POLLIN), revents: 0),
         ]
         var buffer = [UInt8](repeating: 0, count: 65_536)
-        while !stopped.load(ordering: .relaxed) {
+        while !stopped.load(ordering: .relaxed) && !refusing.load(ordering: .relaxed) {
             if paused.load(ordering: .relaxed) {
                 usleep(20_000)
                 continue

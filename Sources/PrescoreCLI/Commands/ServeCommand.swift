@@ -19,7 +19,11 @@ struct ServeCommand: AsyncParsableCommand {
             written back, and answered with source realtime, guarded by a deadline, a bulkhead and a \
             circuit breaker (`realtime.on_failure` decides what a failure answers). Also /healthz, \
             /readyz and /metrics. A new run published while serving is served at once. SIGTERM or \
-            SIGINT: in-flight requests finish, then the process exits 0. See README "Serving scores".
+            SIGINT: in-flight requests finish, then the process exits 0. See README "Serving scores". \
+            A job with `experiment:` serves its realtime arm fresh and records every answer in \
+            prescore.exposures (spooled on disk while PostgreSQL is away); POST /v1/outcomes \
+            (Authorization: Bearer $PRESCORE_API_TOKEN) records outcomes, and \
+            GET /v1/experiments/{name}/lift reports. See README "Experiments".
             """)
 
     @OptionGroup var jobsDirectory: JobsDirectoryOption
@@ -38,7 +42,18 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("event-loop-threads"), help: "SwiftNIO event loop threads (HTTP and Redis).")
     var eventLoopThreads = 1
 
+    @Option(
+        name: .customLong("exposure-spool"),
+        help: "Where exposures wait while PostgreSQL is away (one folder per process).")
+    var exposureSpool = "prescore-spool"
+
+    @Option(
+        name: .customLong("exposure-spool-mb"),
+        help: "The spool's bound; exposures past it are dropped and counted.")
+    var exposureSpoolMB = 1024
+
     func validate() throws {
+        guard exposureSpoolMB >= 1 else { throw ValidationError("--exposure-spool-mb must be at least 1") }
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
         guard (1...1_000).contains(poolSize) else { throw ValidationError("--pool-size must be 1 to 1000") }
         guard (1...256).contains(eventLoopThreads) else {
@@ -69,10 +84,15 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.host = host
         configuration.port = port
         configuration.poolSize = poolSize
+        configuration.exposureSpool = exposureSpool
+        configuration.exposureSpoolBytes = exposureSpoolMB << 20
+        configuration.apiToken = ProcessInfo.processInfo.environment["PRESCORE_API_TOKEN"].flatMap {
+            $0.isEmpty ? nil : $0
+        }
         // One event loop for HTTP and Redis both by default: measured on 2 cores, a second loop
         // thread lowered neither latency nor CPU a request (see README, Serving scores).
         let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: eventLoopThreads)
-        let application = ServeApplication(
+        let application = try ServeApplication(
             configuration: configuration, jobs: catalog.jobs, registry: registry, logger: logger,
             eventLoops: eventLoops)
         let group = ServiceGroup(

@@ -13,6 +13,8 @@ public struct JobDefinition: Sendable {
     /// feature bound to the model by name.
     public var sourceQuery: String
     public var realtime: Realtime?
+    /// Batch against realtime scoring for this job's entities, as `serve` answers them.
+    public var experiment: Experiment?
     public var output: Output
     public var guards: Guards
     /// The share of rows read that may fail to score (a NaN or infinite result, a NULL key) before

@@ -10,7 +10,7 @@ public enum JobFileParser {
     public static let topLevelKeys = [
         "name", "schedule", "timezone", "model", "source", "realtime", "output", "guards",
         "max_failed_fraction", "starting_deadline", "concurrency", "retries", "suspend", "alerts",
-        "history",
+        "history", "experiment",
     ]
     static let modelKeys = ["kind", "path", "version", "intercept", "weights", "link"]
 
@@ -73,6 +73,11 @@ public enum JobFileParser {
             parseRealtime($0, locations: &locations, problems: &problems)
         }
 
+        locations["experiment"] = top.location("experiment")
+        let experiment = top.mapping("experiment", required: false, problems: &problems).flatMap {
+            parseExperiment($0, hasRealtime: realtime != nil, problems: &problems)
+        }
+
         var output = JobDefinition.Output(
             ttl: JobDefinition.Output.defaultTTL,
             keepRuns: JobDefinition.Output.defaultKeepRuns, prefix: JobDefinition.Output.defaultPrefix)
@@ -132,8 +137,8 @@ public enum JobFileParser {
         }
         let job = JobDefinition(
             name: name, schedule: schedule, timezone: timezone, model: model, sourceQuery: sourceQuery,
-            realtime: realtime, output: output, guards: guards, maxFailedFraction: maxFailedFraction,
-            scheduling: scheduling, file: file, locations: locations)
+            realtime: realtime, experiment: experiment, output: output, guards: guards,
+            maxFailedFraction: maxFailedFraction, scheduling: scheduling, file: file, locations: locations)
         return Outcome(job: job, problems: [])
     }
 

@@ -29,35 +29,100 @@ public enum LiftStatistics {
         public var pValue: Double
     }
 
-    /// One metric's comparison; `covariates` (control's, treatment's, unit for unit) add CUPED.
-    public static func compare(
-        control: [Double], treatment: [Double], covariates: (control: [Double], treatment: [Double])? = nil
-    ) -> (Comparison, Cuped?) {
-        let binary = (control + treatment).allSatisfy { $0 == 0 || $0 == 1 }
-        let comparison = binary ? proportions(control, treatment) : welch(control, treatment)
-        guard let covariates, covariates.control.count == control.count,
-            covariates.treatment.count == treatment.count
-        else { return (comparison, nil) }
-        let y = control + treatment
-        let x = covariates.control + covariates.treatment
-        let xMean = mean(x)
-        let varianceX = variance(x)
-        guard varianceX > 0 else { return (comparison, nil) }
-        let theta = covariance(y, x) / varianceX
-        func adjusted(_ values: [Double], _ covariate: [Double]) -> [Double] {
-            zip(values, covariate).map { $0 - theta * ($1 - xMean) }
+    /// One arm's figures for one metric: all the statistics need. The offline report computes
+    /// them from per-unit values; the served one has PostgreSQL compute them (`avg`, `var_samp`,
+    /// `covar_samp`), so a million units never leave the database.
+    public struct Sample: Sendable, Equatable {
+        public var count: Int
+        public var mean: Double
+        /// Sample variance (n − 1).
+        public var variance: Double
+        /// Every value is 0 or 1.
+        public var binary: Bool
+        /// The pre-period covariate `pre_<metric>` of the same units, for CUPED.
+        public var covariate: Covariate?
+
+        public struct Covariate: Sendable, Equatable {
+            public var mean: Double
+            public var variance: Double
+            /// cov(y, x), n − 1.
+            public var covariance: Double
+
+            public init(mean: Double, variance: Double, covariance: Double) {
+                self.mean = mean
+                self.variance = variance
+                self.covariance = covariance
+            }
         }
-        let cuped = welch(
-            adjusted(control, covariates.control), adjusted(treatment, covariates.treatment))
+
+        public init(count: Int, mean: Double, variance: Double, binary: Bool, covariate: Covariate? = nil) {
+            self.count = count
+            self.mean = mean
+            self.variance = variance
+            self.binary = binary
+            self.covariate = covariate
+        }
+
+        /// From per-unit values (two passes), `covariate` unit for unit.
+        public init(_ values: [Double], covariate: [Double]? = nil) {
+            self.init(
+                count: values.count, mean: LiftStatistics.mean(values),
+                variance: LiftStatistics.variance(values),
+                binary: values.allSatisfy { $0 == 0 || $0 == 1 })
+            if let covariate, covariate.count == values.count {
+                self.covariate = Covariate(
+                    mean: LiftStatistics.mean(covariate), variance: LiftStatistics.variance(covariate),
+                    covariance: LiftStatistics.covariance(values, covariate))
+            }
+        }
+    }
+
+    /// One metric's comparison, and CUPED when both arms have the covariate.
+    public static func compare(control: Sample, treatment: Sample) -> (Comparison, Cuped?) {
+        let binary = control.binary && treatment.binary
+        let comparison =
+            binary
+            ? proportions(Double(control.count), control.mean, Double(treatment.count), treatment.mean)
+            : welch(control, treatment)
+        guard let xC = control.covariate, let xT = treatment.covariate else { return (comparison, nil) }
+        // θ over all units: the arms' co-moments pooled (Chan et al.), so no unit is needed again.
+        let (nC, nT) = (Double(control.count), Double(treatment.count))
+        let n = nC + nT
+        let xMean = (nC * xC.mean + nT * xT.mean) / n
+        let between = nC * nT / n
+        let m2x =
+            xC.variance * (nC - 1) + xT.variance * (nT - 1) + (xC.mean - xT.mean) * (xC.mean - xT.mean)
+            * between
+        let cxy =
+            xC.covariance * (nC - 1) + xT.covariance * (nT - 1)
+            + (xC.mean - xT.mean) * (control.mean - treatment.mean) * between
+        guard m2x > 0 else { return (comparison, nil) }
+        let theta = cxy / m2x
+        func adjusted(_ sample: Sample, _ x: Sample.Covariate) -> Sample {
+            Sample(
+                count: sample.count, mean: sample.mean - theta * (x.mean - xMean),
+                variance: sample.variance + theta * theta * x.variance - 2 * theta * x.covariance,
+                binary: false)
+        }
+        let cuped = welch(adjusted(control, xC), adjusted(treatment, xT))
         return (
             comparison, Cuped(theta: theta, absLift: cuped.absLift, absCI: cuped.absCI, pValue: cuped.pValue)
         )
     }
 
-    static func welch(_ control: [Double], _ treatment: [Double]) -> Comparison {
+    /// `compare` on per-unit values; `covariates` (control's, treatment's) unit for unit.
+    public static func compare(
+        control: [Double], treatment: [Double], covariates: (control: [Double], treatment: [Double])? = nil
+    ) -> (Comparison, Cuped?) {
+        compare(
+            control: Sample(control, covariate: covariates?.control),
+            treatment: Sample(treatment, covariate: covariates?.treatment))
+    }
+
+    static func welch(_ control: Sample, _ treatment: Sample) -> Comparison {
         let (nC, nT) = (Double(control.count), Double(treatment.count))
-        let (meanC, meanT) = (mean(control), mean(treatment))
-        let (vC, vT) = (variance(control) / nC, variance(treatment) / nT)
+        let (meanC, meanT) = (control.mean, treatment.mean)
+        let (vC, vT) = (control.variance / nC, treatment.variance / nT)
         let se = (vC + vT).squareRoot()
         let df = (vC + vT) * (vC + vT) / (vC * vC / (nC - 1) + vT * vT / (nT - 1))
         let absLift = meanT - meanC
@@ -69,9 +134,7 @@ public enum LiftStatistics {
             relCI: relativeInterval(meanC, meanT, vC, vT), pValue: p)
     }
 
-    static func proportions(_ control: [Double], _ treatment: [Double]) -> Comparison {
-        let (nC, nT) = (Double(control.count), Double(treatment.count))
-        let (pC, pT) = (mean(control), mean(treatment))
+    static func proportions(_ nC: Double, _ pC: Double, _ nT: Double, _ pT: Double) -> Comparison {
         let pooled = (pC * nC + pT * nT) / (nC + nT)
         let pooledSE = (pooled * (1 - pooled) * (1 / nC + 1 / nT)).squareRoot()
         let absLift = pT - pC
@@ -123,10 +186,10 @@ public enum LiftStatistics {
 
     /// Units each arm needs to detect a 5% relative lift at 80% power (two-sided, α 0.05), from
     /// the observed variances: n = (z(0.975) + z(0.8))² · (s_C² + s_T²) / (0.05 · ȳ_C)².
-    public static func unitsNeededPerArm(control: [Double], treatment: [Double]) -> Double {
-        let delta = 0.05 * mean(control)
+    public static func unitsNeededPerArm(control: Sample, treatment: Sample) -> Double {
+        let delta = 0.05 * control.mean
         let z = Distributions.z975 + Distributions.z80
-        return z * z * (variance(control) + variance(treatment)) / (delta * delta)
+        return z * z * (control.variance + treatment.variance) / (delta * delta)
     }
 
     static func mean(_ values: [Double]) -> Double { values.reduce(0, +) / Double(values.count) }

@@ -21,6 +21,13 @@ public enum JSONText {
         public static func number(_ value: Double?) -> Value {
             Value(text: value.map { $0.isFinite ? "\($0)" : "null" } ?? "null")
         }
+        public static func array(_ values: [Value]) -> Value {
+            Value(text: "[" + values.map(\.text).joined(separator: ",") + "]")
+        }
+        public static func numbers(_ values: [Double]) -> Value { array(values.map { number($0) }) }
+        public static func object(_ fields: [(String, Value)]) -> Value {
+            Value(text: JSONText.object(fields))
+        }
     }
 
     public static func object(_ fields: [(String, Value)]) -> String {

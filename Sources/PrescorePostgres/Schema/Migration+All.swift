@@ -106,5 +106,35 @@ extension Migration {
                 ALTER TABLE prescore.job_run_attempts ADD CONSTRAINT job_run_attempts_status_check
                     CHECK (status IN ('running', 'succeeded', 'failed', 'cancelled', 'abandoned', 'superseded'));
                 """),
+        Migration(
+            version: 6, name: "experiments: exposures and outcomes",
+            sql: """
+                -- Every score `serve` answered for an entity in an experiment (README "Experiments"),
+                -- written in batches with COPY. cpu_us: the CPU time of a realtime scoring, else 0.
+                CREATE TABLE prescore.exposures (
+                    experiment  text             NOT NULL,
+                    job         text             NOT NULL,
+                    arm         text             NOT NULL CHECK (arm IN ('batch', 'realtime')),
+                    key         text             NOT NULL,
+                    score       real             NOT NULL,
+                    source      text             NOT NULL CHECK (source IN ('batch', 'realtime', 'default')),
+                    latency_us  integer          NOT NULL,
+                    score_age_s double precision NOT NULL,
+                    cpu_us      integer          NOT NULL DEFAULT 0,
+                    at          timestamptz      NOT NULL
+                );
+                CREATE INDEX exposures_experiment_at ON prescore.exposures (experiment, at);
+                -- What happened to an entity afterwards, posted to `serve` or loaded directly by a
+                -- product: a metric's value at a time. pre_<metric> is <metric>'s pre-period value.
+                CREATE TABLE prescore.outcomes (
+                    experiment  text             NOT NULL,
+                    key         text             NOT NULL,
+                    metric      text             NOT NULL,
+                    value       double precision NOT NULL,
+                    at          timestamptz      NOT NULL DEFAULT now(),
+                    recorded_at timestamptz      NOT NULL DEFAULT now()
+                );
+                CREATE INDEX outcomes_experiment_key ON prescore.outcomes (experiment, key, at);
+                """),
     ]
 }

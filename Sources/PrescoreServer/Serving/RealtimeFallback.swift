@@ -17,7 +17,8 @@ import Synchronization
 /// task only waits, and its deadline is a timer on an event loop.
 final class RealtimeFallback: Sendable {
     enum Answer: Sendable, Equatable {
-        case scored(Float)
+        /// `cpuMicros`: the CPU time this process spent on the query and the scoring.
+        case scored(Float, cpuMicros: Int)
         case notFound
         case unavailable(reason: String)
     }
@@ -101,24 +102,26 @@ final class RealtimeFallback: Sendable {
         return await withCheckedContinuation { (continuation: CheckedContinuation<Answer, Never>) in
             let race = Mutex(FallbackDeadline())
             let ticket = tickets.wrappingAdd(1, ordering: .relaxed).oldValue
-            let decide: @Sendable (FallbackDeadline.Event) -> Void = { [self] event in
+            let decide: @Sendable (FallbackDeadline.Event, Int) -> Void = { [self] event, cpuMicros in
                 let action = race.withLock { $0.event(event) }
-                guard let answer = record(action, event: event) else { return }
+                guard let answer = record(action, event: event, cpuMicros: cpuMicros) else { return }
                 continuation.resume(returning: answer)
             }
             let timer = eventLoops.next().scheduleTask(
                 in: .nanoseconds(Int64(settings.timeout.totalSeconds * 1e9))
             ) {
                 [self] in
-                decide(.expired)
+                decide(.expired, 0)
                 leaveQueue(ticket)
             }
             let start: @Sendable () -> Void = { [self] in
                 BlockingExecutor.shared.execute("prescore-fallback") { [self] in
+                    let cpuBefore = Self.threadCPUMicros()
                     let event = query(key)
+                    let cpuMicros = Self.threadCPUMicros() - cpuBefore
                     timer.cancel()
                     if case .scored(let score) = event { writeBack(key, score) }
-                    decide(event)
+                    decide(event, cpuMicros)
                     finished()
                 }
             }
@@ -146,11 +149,13 @@ final class RealtimeFallback: Sendable {
     }
 
     /// Feeds the breaker and metrics with the race's decision; the answer to give, if any.
-    private func record(_ action: FallbackDeadline.Action, event: FallbackDeadline.Event) -> Answer? {
+    private func record(_ action: FallbackDeadline.Action, event: FallbackDeadline.Event, cpuMicros: Int)
+        -> Answer?
+    {
         let answer: Answer
         switch action {
         case .none: return nil
-        case .answer(let score): answer = .scored(score)
+        case .answer(let score): answer = .scored(score, cpuMicros: cpuMicros)
         case .answerNotFound: answer = .notFound
         case .answerFailure(let reason): answer = .unavailable(reason: reason)
         }
@@ -170,6 +175,14 @@ final class RealtimeFallback: Sendable {
         case .expired: metrics.fallback(job.name, .timeout)
         }
         return answer
+    }
+
+    /// The calling thread's CPU time: what one realtime scoring costs this process (the lift
+    /// report prices it).
+    static func threadCPUMicros() -> Int {
+        var time = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+        return time.tv_sec * 1_000_000 + time.tv_nsec / 1000
     }
 
     /// A running fallback ended: the oldest queued one starts.

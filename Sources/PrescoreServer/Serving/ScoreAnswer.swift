@@ -20,6 +20,8 @@ struct ScoreAnswer: Sendable, Equatable {
     var ageSeconds: Double
     var source: Source
     var stale: Bool
+    /// CPU time of a realtime scoring, for the experiment's exposure; not part of the JSON.
+    var cpuMicros = 0
 
     /// A score of the published run `run`.
     static func batch(job: JobDefinition, key: String, score: Float, run: PublishedRun, now: Date)

@@ -12,6 +12,7 @@ final class ScoreService: Sendable {
         let job: LoadedJob
         let layout: ScoreLayout
         let fallback: RealtimeFallback?
+        var experiment: Experiment? { job.definition.experiment }
     }
 
     /// What a lookup found, as the HTTP layer answers it.
@@ -33,16 +34,33 @@ final class ScoreService: Sendable {
     let redis: NIORedisClient
     let pointers: PointerCache
     let metrics: ServeMetrics
+    /// Records what jobs in an experiment answered (nil when no job has one).
+    let exposures: ExposureRecorder?
 
-    init(jobs: [String: ServedJob], redis: NIORedisClient, pointers: PointerCache, metrics: ServeMetrics) {
+    init(
+        jobs: [String: ServedJob], redis: NIORedisClient, pointers: PointerCache, metrics: ServeMetrics,
+        exposures: ExposureRecorder?
+    ) {
         self.jobs = jobs
         self.redis = redis
         self.pointers = pointers
         self.metrics = metrics
+        self.exposures = exposures
     }
 
-    /// One key: the pointer (cached) and one `HGET`; on a miss, the fallback.
+    /// One key. In an experiment, an entity of arm `realtime` is scored fresh by the fallback,
+    /// and the answer is recorded as an exposure.
     func score(_ served: ServedJob, key: String) async -> Lookup {
+        guard let experiment = served.experiment else { return await stored(served, key: key) }
+        let start = ContinuousClock.now
+        let arm = experiment.arm(of: key)
+        let lookup = arm == .realtime ? await miss(served, key: key) : await stored(served, key: key)
+        expose(lookup, key: key, arm: arm, of: served, since: start)
+        return lookup
+    }
+
+    /// The pointer (cached) and one `HGET`; on a miss, the fallback.
+    private func stored(_ served: ServedJob, key: String) async -> Lookup {
         let job = served.job.definition
         do {
             if let run = try await pointers.published(served.layout.pointerKey) {
@@ -62,14 +80,27 @@ final class ScoreService: Sendable {
     }
 
     /// Every key's lookup, in order: the hits in one Redis round trip (`HMGET` per bucket, all
-    /// pipelined), the misses through the fallback concurrently.
+    /// pipelined), the misses (and an experiment's `realtime` arm) through the fallback
+    /// concurrently.
     func scores(_ served: ServedJob, keys: [String]) async -> [Lookup] {
+        let start = ContinuousClock.now
+        let arms = served.experiment.map { experiment in keys.map { experiment.arm(of: $0) } }
+        let lookups = await stored(served, keys: keys, fresh: arms.map { $0.map { $0 == .realtime } })
+        if let arms {
+            for index in keys.indices {
+                expose(lookups[index], key: keys[index], arm: arms[index], of: served, since: start)
+            }
+        }
+        return lookups
+    }
+
+    private func stored(_ served: ServedJob, keys: [String], fresh: [Bool]?) async -> [Lookup] {
         let job = served.job.definition
         let run: PublishedRun?
         var found: [Float?]
         do {
             run = try await pointers.published(served.layout.pointerKey)
-            found = try await read(keys, of: run, layout: served.layout)
+            found = try await read(keys, skipping: fresh, of: run, layout: served.layout)
         } catch {
             return keys.map { _ in .unavailable("Redis cannot be reached: \(error)", retryAfter: 1) }
         }
@@ -77,7 +108,9 @@ final class ScoreService: Sendable {
         var misses: [Int] = []
         let now = Date()
         for (index, score) in found.enumerated() {
-            if let score, let run {
+            if fresh?[index] == true {
+                misses.append(index)
+            } else if let score, let run {
                 metrics.hit(job.name)
                 results[index] = .answer(.batch(job: job, key: keys[index], score: score, run: run, now: now))
             } else {
@@ -96,11 +129,14 @@ final class ScoreService: Sendable {
         return results.map { $0! }
     }
 
-    /// The scores of `keys` in `run` (nil where absent, or all nil without a published run).
-    private func read(_ keys: [String], of run: PublishedRun?, layout: ScoreLayout) async throws -> [Float?] {
+    /// The scores of `keys` in `run` (nil where absent or skipped, or all nil without a published
+    /// run).
+    private func read(_ keys: [String], skipping: [Bool]?, of run: PublishedRun?, layout: ScoreLayout)
+        async throws -> [Float?]
+    {
         guard let run else { return keys.map { _ in nil } }
         var byBucket: [Int: [Int]] = [:]
-        for (index, key) in keys.enumerated() {
+        for (index, key) in keys.enumerated() where skipping?[index] != true {
             byBucket[ScoreLayout.bucket(ofKey: key.utf8, bucketCount: run.buckets), default: []].append(index)
         }
         let buckets = Array(byBucket.keys)
@@ -108,6 +144,7 @@ final class ScoreService: Sendable {
             [Array("HMGET".utf8), Array(layout.bucketKey(run: run.runID, bucket: bucket).utf8)]
                 + byBucket[bucket]!.map { Array(keys[$0].utf8) }
         }
+        guard !commands.isEmpty else { return keys.map { _ in nil } }
         let replies = try await redis.pipeline(commands)
         var scores = [Float?](repeating: nil, count: keys.count)
         for (bucket, reply) in zip(buckets, replies) {
@@ -127,12 +164,13 @@ final class ScoreService: Sendable {
             return .notFound("job \(job.name) has no score for this key")
         }
         switch await fallback.answer(key) {
-        case .scored(let score):
+        case .scored(let score, let cpuMicros):
             let now = Date().timeIntervalSince1970
             return .answer(
                 ScoreAnswer(
                     job: job.name, key: key, score: score, modelVersion: job.scorer.version ?? "unversioned",
-                    runID: nil, computedAt: now, ageSeconds: 0, source: .realtime, stale: false))
+                    runID: nil, computedAt: now, ageSeconds: 0, source: .realtime, stale: false,
+                    cpuMicros: cpuMicros))
         case .notFound:
             return .notFound("job \(job.name) has no entity with this key")
         case .unavailable(let reason):
@@ -148,6 +186,25 @@ final class ScoreService: Sendable {
                     "the realtime fallback could not answer: \(reason)", retryAfter: retryAfter(fallback))
             }
         }
+    }
+
+    /// Records an answer given to an entity in an experiment (an error is no exposure).
+    private func expose(
+        _ lookup: Lookup, key: String, arm: Experiment.Arm, of served: ServedJob,
+        since start: ContinuousClock.Instant
+    ) {
+        guard case .answer(let answer) = lookup, let exposures, let experiment = served.experiment else {
+            return
+        }
+        let elapsed = ContinuousClock.now - start
+        exposures.record(
+            Exposure(
+                experiment: experiment.name, job: served.job.name, arm: arm, key: key, score: answer.score,
+                source: answer.source.rawValue,
+                latencyMicros: Int(elapsed.components.seconds) * 1_000_000
+                    + Int(elapsed.components.attoseconds / 1_000_000_000_000),
+                scoreAgeSeconds: answer.ageSeconds, cpuMicros: answer.cpuMicros,
+                at: Date().timeIntervalSince1970))
     }
 
     /// Seconds until the breaker lets calls through again, at least 1.

@@ -39,14 +39,9 @@ extension ServeApplication {
             return Problem.response(.notFound, "no job named \(job) is served")
         }
         let body: ByteBuffer
-        do {
-            body = try await withDeadline(configuration.bodyTimeout) {
-                try await request.body.collect(upTo: configuration.maxBodyBytes)
-            }
-        } catch is NIOTooManyBytesError {
-            return Problem.response(.contentTooLarge, "the body is over \(configuration.maxBodyBytes) bytes")
-        } catch {
-            return Problem.response(.requestTimeout, "the body did not arrive in time")
+        switch await collect(request, configuration: configuration) {
+        case .success(let collected): body = collected
+        case .failure(let refusal): return refusal.response
         }
         guard let object = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any],
             let list = object["keys"] as? [Any]
@@ -76,6 +71,31 @@ extension ServeApplication {
             }
         }
         return Problem.json("{\"results\":[" + results.map { $0! }.joined(separator: ",") + "]}")
+    }
+
+    /// A body refused: too large (413) or too slow (408).
+    struct BodyRefusal: Error {
+        let response: Response
+    }
+
+    /// The request body, at most `maxBodyBytes`, arriving within `bodyTimeout`.
+    static func collect(_ request: Request, configuration: ServeConfiguration) async -> Result<
+        ByteBuffer, BodyRefusal
+    > {
+        do {
+            return .success(
+                try await withDeadline(configuration.bodyTimeout) {
+                    try await request.body.collect(upTo: configuration.maxBodyBytes)
+                })
+        } catch is NIOTooManyBytesError {
+            return .failure(
+                BodyRefusal(
+                    response: Problem.response(
+                        .contentTooLarge, "the body is over \(configuration.maxBodyBytes) bytes")))
+        } catch {
+            return .failure(
+                BodyRefusal(response: Problem.response(.requestTimeout, "the body did not arrive in time")))
+        }
     }
 
     /// 200 when Redis answers PING, jobs are loaded, and (when a job has a fallback) PostgreSQL

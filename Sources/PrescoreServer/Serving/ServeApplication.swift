@@ -18,6 +18,8 @@ public struct ServeApplication: Sendable {
     let configuration: ServeConfiguration
     let service: ScoreService
     let pool: PostgresPool?
+    /// Connections for outcomes and lift reports (nil when no job has an experiment).
+    let experimentsPool: PostgresPool?
     let registry: PrometheusCollectorRegistry
     let logger: Logger
     let eventLoops: any EventLoopGroup
@@ -25,7 +27,7 @@ public struct ServeApplication: Sendable {
     public init(
         configuration: ServeConfiguration, jobs: [LoadedJob], registry: PrometheusCollectorRegistry,
         logger: Logger, eventLoops: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
-    ) {
+    ) throws(ServeError) {
         self.configuration = configuration
         self.registry = registry
         self.logger = logger
@@ -57,15 +59,33 @@ public struct ServeApplication: Sendable {
             served[job.name] = ScoreService.ServedJob(job: job, layout: layout, fallback: fallback)
         }
         self.pool = pool
-        service = ScoreService(jobs: served, redis: redis, pointers: pointers, metrics: metrics)
+        var exposures: ExposureRecorder?
+        if jobs.contains(where: { $0.definition.experiment != nil }) {
+            exposures = ExposureRecorder(
+                databaseURL: configuration.databaseURL,
+                spool: try ExposureSpool(
+                    directory: configuration.exposureSpool, maxBytes: configuration.exposureSpoolBytes),
+                interval: configuration.exposureFlushInterval, logger: logger)
+            experimentsPool = PostgresPool(
+                url: configuration.databaseURL, size: 2, statementTimeout: .seconds(60))
+        } else {
+            experimentsPool = nil
+        }
+        service = ScoreService(
+            jobs: served, redis: redis, pointers: pointers, metrics: metrics, exposures: exposures)
         // Fallbacks wait on executor threads: every job's bulkhead may fill at once.
         let threads = withFallback.compactMap { $0.definition.realtime?.maxInFlight }.reduce(0, +)
         BlockingExecutor.shared.resize(limit: max(64, threads + BlockingExecutor.threadsBesideRuns + 4))
     }
 
-    /// The HTTP server and the publish subscription.
+    /// The HTTP server, the publish subscription and (with experiments) the exposure recorder.
+    /// The recorder comes first: a `ServiceGroup` stops services in reverse order, so it flushes
+    /// after the server has answered its last request.
     public var services: [any Service] {
-        [http, PointerSubscription(redis: service.redis, pointers: service.pointers, logger: logger)]
+        let exposures: [any Service] = service.exposures.map { [$0] } ?? []
+        return exposures + [
+            http, PointerSubscription(redis: service.redis, pointers: service.pointers, logger: logger),
+        ]
     }
 
     var http: some Service {
@@ -83,6 +103,7 @@ public struct ServeApplication: Sendable {
         let router = Router()
         let service = self.service
         let configuration = self.configuration
+        let experimentsPool = self.experimentsPool
         router.get("v1/scores/:job/:key") { request, context -> Response in
             let start = ContinuousClock.now
             let (response, source) = await Self.score(
@@ -98,6 +119,15 @@ public struct ServeApplication: Sendable {
                 configuration: configuration)
             service.metrics.request(.batch, source: .batch, since: start)
             return response
+        }
+        router.post("v1/outcomes") { request, _ -> Response in
+            await Self.outcomes(
+                service, request: request, configuration: configuration, pool: experimentsPool)
+        }
+        router.get("v1/experiments/:name/lift") { request, context -> Response in
+            await Self.lift(
+                service, name: context.parameters.get("name") ?? "", query: request.uri.queryParameters,
+                pool: experimentsPool)
         }
         router.get("healthz") { _, _ in "ok\n" }
         router.get("readyz") { _, _ -> Response in await ready() }

@@ -22,6 +22,17 @@ public struct ServeConfiguration: Sendable {
     /// The longest a request body may take to arrive (a client trickling bytes is cut off).
     public var bodyTimeout: Duration = .seconds(5)
 
+    /// The folder where exposures wait while PostgreSQL is away (one per process), and its bound.
+    public var exposureSpool = "prescore-spool"
+    public var exposureSpoolBytes = 1 << 30
+    /// How often buffered exposures are written.
+    public var exposureFlushInterval: Duration = .milliseconds(500)
+    /// The bearer token `POST /v1/outcomes` requires (`PRESCORE_API_TOKEN`); nil: outcomes are
+    /// refused.
+    public var apiToken: String?
+    /// Outcomes one request may post; more is a 413.
+    public var maxOutcomes = 10_000
+
     public init(databaseURL: String, redisURL: RedisURL) {
         self.databaseURL = databaseURL
         self.redisURL = redisURL
