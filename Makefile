@@ -35,6 +35,8 @@ VENV         := $(RUN)/venv
 ENTITIES     ?= 1000000
 DEMO_ENTITIES ?= 200000
 DEMO_PORT     ?= 18080
+# The bearer token the demo's serve takes outcomes with (production: a secret in the environment).
+DEMO_TOKEN    ?= demo-token
 PRESCORE_DEBUG := .build/debug/prescore
 
 .PHONY: help setup services services-stop build test demo bench venv model clean
@@ -100,6 +102,8 @@ build: setup
 
 ## The whole suite against the real servers. Swift Testing runs tests in parallel; tests that disturb
 ## a server use a database or key prefix of their own.
+# The HTML lift report is checked by rendering it in headless Chromium.
+test: APT_PACKAGES += chromium
 test: services
 	swift build --build-tests
 	swift test --skip-build
@@ -135,15 +139,25 @@ demo: services build
 	  f_txn_count_30d, f_account_age_days, f_distinct_merchants_30d, f_distinct_countries_30d, f_night_txn_ratio, \
 	  f_declined_ratio_30d, f_chargebacks_365d, f_avg_ticket_change, f_device_count_30d, f_ip_risk_score, \
 	  f_email_age_days, f_failed_logins_7d, f_velocity_1h, is_fraud FROM demo.users WHERE user_id = 42"
-	@$(PRESCORE_DEBUG) serve --port $(DEMO_PORT) > $(RUN)/demo/serve.log 2>&1 & echo $$! > $(RUN)/demo/serve.pid; \
+	@$(PG_BIN)/psql "$(DATABASE_URL)" -qc "DELETE FROM prescore.exposures WHERE experiment = 'fraud_rt_vs_batch'; \
+	  DELETE FROM prescore.outcomes WHERE experiment = 'fraud_rt_vs_batch'"
+	@PRESCORE_API_TOKEN=$(DEMO_TOKEN) $(PRESCORE_DEBUG) serve --port $(DEMO_PORT) --exposure-spool $(RUN)/demo/spool \
+	  > $(RUN)/demo/serve.log 2>&1 & echo $$! > $(RUN)/demo/serve.pid; \
 	  for i in $$(seq 100); do curl -sf localhost:$(DEMO_PORT)/readyz >/dev/null && break; sleep 0.1; done; \
-	  echo "GET /v1/scores/fraud_risk/42 (published by the batch run):"; curl -s localhost:$(DEMO_PORT)/v1/scores/fraud_risk/42; echo; \
+	  echo "GET /v1/scores/fraud_risk/43 (published by the batch run; user 42 would be scored fresh: the experiment puts it in the realtime arm):"; curl -s localhost:$(DEMO_PORT)/v1/scores/fraud_risk/43; echo; \
 	  echo "GET /v1/scores/fraud_risk/$$(( $(DEMO_ENTITIES) + 1 )) (a user added after the run: scored in real time, written back):"; \
 	  curl -s localhost:$(DEMO_PORT)/v1/scores/fraud_risk/$$(( $(DEMO_ENTITIES) + 1 )); echo; sleep 0.2; \
 	  echo "the same again (now a hit):"; curl -s localhost:$(DEMO_PORT)/v1/scores/fraud_risk/$$(( $(DEMO_ENTITIES) + 1 )); echo; \
 	  echo "metrics:"; curl -s localhost:$(DEMO_PORT)/metrics | grep -E '^prescore_(score_hits|score_misses|fallback_total\{job="fraud_risk",outcome="scored"|breaker_state|http_request_duration_seconds_count\{route="score")' ; \
+	  echo; echo "== an experiment (jobs/fraud_risk.yaml, experiment:): 20000 users read through serve, 10% scored in real time, then outcomes with a known effect posted to /v1/outcomes"; \
+	  PRESCORE_API_TOKEN=$(DEMO_TOKEN) $(PRESCORE_DEBUG) demo experiment --serve-url http://127.0.0.1:$(DEMO_PORT) \
+	    --experiment fraud_rt_vs_batch --entities 20000 --population $(DEMO_ENTITIES); \
 	  kill -TERM $$(cat $(RUN)/demo/serve.pid); wait $$(cat $(RUN)/demo/serve.pid) 2>/dev/null || true
-	@echo; echo "demo done: $(DEMO_ENTITIES) scores published in Redis (layout: docs/storage.md), served over HTTP (README: Serving scores)"
+	@echo; echo "== the lift report (README: For analysts), also written as $(RUN)/demo/lift.html"
+	@$(PRESCORE_DEBUG) report lift --experiment fraud_rt_vs_batch --metric converted --metric revenue
+	@$(PRESCORE_DEBUG) report lift --experiment fraud_rt_vs_batch --metric converted --metric revenue \
+	  --format html --output $(RUN)/demo/lift.html
+	@echo; echo "demo done: $(DEMO_ENTITIES) scores published in Redis (layout: docs/storage.md), served over HTTP (README: Serving scores), an experiment reported (README: For analysts)"
 
 ## A virtual environment with Python XGBoost, for the benchmark's reference and for training.
 venv: $(VENV)/.ready

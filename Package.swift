@@ -96,7 +96,7 @@ let package = Package(
             name: "PrescoreCLI",
             dependencies: [
                 "PrescoreCore", "PrescoreJobs", "PrescorePostgres", "PrescoreRedis", "PrescoreBatch",
-                "PrescoreScheduler", "PrescoreServer",
+                "PrescoreScheduler", "PrescoreServer", "PrescoreHTTPClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "CSV", package: "CSV.swift"),

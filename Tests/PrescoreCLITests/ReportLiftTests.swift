@@ -68,3 +68,46 @@ import Testing
         #expect(!bad.standardError.contains("0x10"))
     }
 }
+
+extension ReportLiftTests {
+    /// The HTML report is one self-contained page (nothing fetched), rendered by headless Chromium
+    /// (Debian's `chromium`, installed by `make test`) to a PNG of the whole page.
+    @Test func theHTMLReportRendersInHeadlessChromium() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let file = try write(folder)
+        let page = folder.url.appendingPathComponent("lift.html")
+        let result = try PrescoreProcess.run([
+            "report", "lift", "--units", file, "--split", "batch=50,realtime=50", "--format", "html", "--output",
+            page.path,
+        ])
+        #expect(result.status == 0, "\(result.standardError)")
+        let html = try String(contentsOf: page, encoding: .utf8)
+        #expect(html.hasPrefix("<!DOCTYPE html>") && html.contains("<svg") && html.contains("revenue"))
+        for reference in ["src=", "href=", "<script", "@import", "url("] {
+            #expect(!html.contains(reference), "the page must not fetch anything: \(reference)")
+        }
+        let chromium = try #require(
+            ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) },
+            "headless Chromium is needed (apt-get install chromium; make test installs it)")
+        let png = folder.url.appendingPathComponent("lift.png")
+        let render = Process()
+        render.executableURL = URL(fileURLWithPath: chromium)
+        render.arguments = [
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars",
+            "--user-data-dir=\(folder.url.appendingPathComponent("chromium").path)", "--window-size=1200,900",
+            "--screenshot=\(png.path)", page.absoluteString,
+        ]
+        render.standardOutput = FileHandle.nullDevice
+        render.standardError = FileHandle.nullDevice
+        try render.run()
+        let deadline = Date().addingTimeInterval(60)
+        while render.isRunning && Date() < deadline { usleep(100_000) }
+        if render.isRunning { render.terminate() }
+        render.waitUntilExit()
+        #expect(render.terminationStatus == 0)
+        let bytes = try [UInt8](Data(contentsOf: png))
+        #expect(Array(bytes.prefix(8)) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A], "a PNG")
+        #expect(bytes.count > 10_000, "a page with tables and a chart, not a blank one: \(bytes.count) bytes")
+    }
+}

@@ -4,5 +4,5 @@ struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "Demo data for trying Prescore out.",
-        subcommands: [DemoSeedCommand.self])
+        subcommands: [DemoSeedCommand.self, DemoExperimentCommand.self])
 }

@@ -19,6 +19,7 @@ extension LiftReport {
             body += "to detect a 5% relative lift at 80% power.</p>\n"
         }
         body += metricsTable() + "\n<h2>Relative lift, 95% interval</h2>\n" + liftChart()
+        body += "\n<h2>Units per arm against the split</h2>\n" + armsChart()
         if !serving.isEmpty { body += "\n<h2>Serving</h2>\n" + servingTable() }
         if let economics { body += "\n<h2>Cost and ROI</h2>\n" + Self.economicsTable(economics) }
         return """
@@ -91,6 +92,26 @@ extension LiftReport {
             if c.relLift.isFinite {
                 svg += "<circle cx=\"\(x(c.relLift))\" cy=\"\(y)\" r=\"5\" fill=\"\(color)\"/>\n"
             }
+        }
+        return svg + "</svg>"
+    }
+
+    /// Each arm's share of units as a bar, the configured share as a black tick.
+    private func armsChart() -> String {
+        let total = Double(max(1, arms.reduce(0) { $0 + $1.units }))
+        let width = 480.0
+        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"760\" height=\"\(arms.count * 28 + 10)\" "
+        svg += "role=\"img\" aria-label=\"units per arm against the split\">\n"
+        for (index, arm) in arms.enumerated() {
+            let y = Double(index * 28 + 4)
+            let share = Double(arm.units) / total
+            let expected = expectedShares[index]
+            svg += "<text x=\"4\" y=\"\(y + 15)\" font-size=\"13\">\(Self.escape(arm.arm))</text>\n"
+            svg += "<rect x=\"100\" y=\"\(y)\" width=\"\(share * width)\" height=\"20\" fill=\"#90a4ae\"/>\n"
+            svg += "<line x1=\"\(100 + expected * width)\" y1=\"\(y - 2)\" x2=\"\(100 + expected * width)\" "
+            svg += "y2=\"\(y + 22)\" stroke=\"#000\" stroke-width=\"2\"/>\n"
+            svg += "<text x=\"\(110 + width)\" y=\"\(y + 15)\" font-size=\"12\">\(Self.percent(share)) "
+            svg += "(split \(Self.percent(expected)))</text>\n"
         }
         return svg + "</svg>"
     }

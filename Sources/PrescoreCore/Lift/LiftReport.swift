@@ -52,6 +52,8 @@ public struct LiftReport: Sendable {
     }
 
     public var arms: [Arm]
+    /// The configured split: each arm's share of units, summing to 1, in `arms` order.
+    public var expectedShares: [Double]
     /// Units seen in both arms: counted, left out of every figure.
     public var excludedUnits: Int
     public var sampleRatio: (chi2: Double, pValue: Double, flagged: Bool)
@@ -85,6 +87,8 @@ public struct LiftReport: Sendable {
         }
         self.arms = split.map { share in arms.first { $0.arm == share.arm } ?? Arm(arm: share.arm, units: 0) }
         self.excludedUnits = excludedUnits
+        let total = split.reduce(0) { $0 + $1.share }
+        expectedShares = split.map { $0.share / total }
         sampleRatio = LiftStatistics.sampleRatio(counts: self.arms.map(\.units), split: split.map(\.share))
         var metrics: [Metric] = []
         var underpowered: [(String, Int)] = []

@@ -53,6 +53,23 @@ public enum ExperimentTables {
         return try connection.copyIn(outcomeColumns, text.bytes)
     }
 
+    /// Records each experiment's settings as `job` runs it (`prescore.experiments`).
+    public static func register(_ experiment: Experiment, job: String, on connection: PostgresConnection)
+        throws(PostgresError)
+    {
+        try connection.run(
+            """
+            INSERT INTO prescore.experiments AS e
+                (experiment, job, salt, batch_weight, realtime_weight, value_per_unit, cpu_hour_usd)
+            VALUES (\(experiment.name), \(job), \(experiment.salt), \(experiment.weights[.batch] ?? 0),
+                    \(experiment.weights[.realtime] ?? 0), \(experiment.valuePerUnit)::float8,
+                    \(experiment.cpuHourUSD)::float8)
+            ON CONFLICT (experiment) DO UPDATE SET job = excluded.job, salt = excluded.salt,
+                batch_weight = excluded.batch_weight, realtime_weight = excluded.realtime_weight,
+                value_per_unit = excluded.value_per_unit, cpu_hour_usd = excluded.cpu_hour_usd, updated_at = now()
+            """)
+    }
+
     /// Unix seconds as a timestamptz literal in UTC with microseconds (COPY reads it in any
     /// session time zone).
     static func timestamp(_ seconds: Double) -> String {

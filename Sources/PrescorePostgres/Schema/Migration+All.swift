@@ -135,6 +135,18 @@ extension Migration {
                     recorded_at timestamptz      NOT NULL DEFAULT now()
                 );
                 CREATE INDEX outcomes_experiment_key ON prescore.outcomes (experiment, key, at);
+                -- Each experiment as the serve that last started with it saw its job file: for
+                -- dashboards (units against the split) and analysts reproducing the assignment.
+                CREATE TABLE prescore.experiments (
+                    experiment      text             PRIMARY KEY,
+                    job             text             NOT NULL,
+                    salt            text             NOT NULL,
+                    batch_weight    integer          NOT NULL,
+                    realtime_weight integer          NOT NULL,
+                    value_per_unit  double precision,
+                    cpu_hour_usd    double precision,
+                    updated_at      timestamptz      NOT NULL DEFAULT now()
+                );
                 """),
     ]
 }

@@ -22,6 +22,8 @@ final class ExposureRecorder: Service, Sendable {
     let interval: Duration
     let maxBuffered: Int
     let logger: Logger
+    /// Each job's experiment, registered in `prescore.experiments` on every new connection.
+    let experiments: [(job: String, experiment: Experiment)]
     private let buffer = Mutex<[Exposure]>([])
     /// Touched only by flushes, which never overlap.
     private let connection = Mutex<PostgresConnection?>(nil)
@@ -31,10 +33,11 @@ final class ExposureRecorder: Service, Sendable {
     private let spoolBytes = Gauge(label: "prescore_exposure_spool_bytes")
 
     init(
-        databaseURL: String, spool: ExposureSpool, interval: Duration, maxBuffered: Int = 200_000,
-        logger: Logger
+        databaseURL: String, experiments: [(job: String, experiment: Experiment)], spool: ExposureSpool,
+        interval: Duration, maxBuffered: Int = 200_000, logger: Logger
     ) {
         self.databaseURL = databaseURL
+        self.experiments = experiments
         self.spool = spool
         self.interval = interval
         self.maxBuffered = maxBuffered
@@ -133,6 +136,7 @@ final class ExposureRecorder: Service, Sendable {
         let made = try PostgresConnection(
             url: databaseURL, applicationName: "prescore serve exposures", deadline: .seconds(10))
         try Migrator().migrate(made)
+        for (job, experiment) in experiments { try ExperimentTables.register(experiment, job: job, on: made) }
         connection.withLock { $0 = made }
         return made
     }

@@ -63,6 +63,7 @@ public struct ServeApplication: Sendable {
         if jobs.contains(where: { $0.definition.experiment != nil }) {
             exposures = ExposureRecorder(
                 databaseURL: configuration.databaseURL,
+                experiments: jobs.compactMap { job in job.definition.experiment.map { (job.name, $0) } },
                 spool: try ExposureSpool(
                     directory: configuration.exposureSpool, maxBytes: configuration.exposureSpoolBytes),
                 interval: configuration.exposureFlushInterval, logger: logger)
