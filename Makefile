@@ -187,6 +187,7 @@ bench: services venv
 	.build/release/prescore-bench scheduler --jobs 10000 --work-dir $(RUN)/bench/scheduler
 	@command -v wrk >/dev/null || { sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo"; \
 	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends wrk >/dev/null; }
+	.build/release/prescore-bench lift --exposures 10000000 --units 1000000
 	.build/release/prescore-bench serve --entities $(ENTITIES) --work-dir $(RUN)/bench/serve --redis-url $(REDIS_URL)
 
 clean: services-stop

@@ -75,9 +75,11 @@ struct ServeBenchmark: ParsableCommand {
         try FileManager.default.createDirectory(atPath: workDirectory, withIntermediateDirectories: true)
         let model = FileManager.default.currentDirectoryPath + "/jobs/models/fraud_risk.json"
         // Without the demo's experiment: this measures reads, not a 10% arm scored in real time.
-        let original = try String(contentsOfFile: "jobs/fraud_risk.yaml", encoding: .utf8)
+        let original =
+            try String(contentsOfFile: "jobs/fraud_risk.yaml", encoding: .utf8)
             .components(separatedBy: "\nexperiment:")[0] + "\n"
-        let withModel = original.replacingOccurrences(of: "path: models/fraud_risk.json", with: "path: \(model)")
+        let withModel = original.replacingOccurrences(
+            of: "path: models/fraud_risk.json", with: "path: \(model)")
         try withModel.write(toFile: workDirectory + "/fraud_risk.yaml", atomically: true, encoding: .utf8)
         let bench = withModel.replacingOccurrences(of: "name: fraud_risk", with: "name: serve_bench")
             .replacingOccurrences(

@@ -78,7 +78,8 @@ extension ReportLiftTests {
         let file = try write(folder)
         let page = folder.url.appendingPathComponent("lift.html")
         let result = try PrescoreProcess.run([
-            "report", "lift", "--units", file, "--split", "batch=50,realtime=50", "--format", "html", "--output",
+            "report", "lift", "--units", file, "--split", "batch=50,realtime=50", "--format", "html",
+            "--output",
             page.path,
         ])
         #expect(result.status == 0, "\(result.standardError)")
@@ -88,7 +89,9 @@ extension ReportLiftTests {
             #expect(!html.contains(reference), "the page must not fetch anything: \(reference)")
         }
         let chromium = try #require(
-            ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) },
+            ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first {
+                FileManager.default.isExecutableFile(atPath: $0)
+            },
             "headless Chromium is needed (apt-get install chromium; make test installs it)")
         let png = folder.url.appendingPathComponent("lift.png")
         let render = Process()

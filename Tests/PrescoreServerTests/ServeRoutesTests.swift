@@ -16,19 +16,24 @@ import Testing
 @Suite struct ServeRoutesTests {
     let prefix = TestServers.uniqueName("t")
 
-    func application() throws -> ServeApplication {
+    func application(experiment: Bool = false, token: String? = nil) throws -> ServeApplication {
+        let experimentBlock =
+            experiment ? "\nexperiment: {name: routes_e, arms: {batch: 1, realtime: 0}}" : ""
         let text = """
             name: routes
             schedule: "@daily"
             model: {kind: logistic, version: v1, intercept: 0, link: identity, weights: {x: 1}}
             source: {query: "SELECT 1 AS key, 1.0 AS x"}
-            output: {prefix: "\(prefix)", max_age: 1h}
+            output: {prefix: "\(prefix)", max_age: 1h}\(experimentBlock)
             """
         let definition = try #require(JobFileParser.parse(text, file: "routes.yaml", directory: ".").job)
         guard case .logistic(let model) = definition.model else { throw CancellationError() }
         let job = LoadedJob(definition: definition, scorer: model, text: text)
-        let configuration = ServeConfiguration(
+        var configuration = ServeConfiguration(
             databaseURL: TestServers.databaseURL, redisURL: try RedisURL(TestServers.redisURL))
+        configuration.exposureSpool =
+            FileManager.default.temporaryDirectory.appendingPathComponent(prefix).path
+        configuration.apiToken = token
         return try ServeApplication(
             configuration: configuration, jobs: [job], registry: PrometheusCollectorRegistry(),
             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
@@ -93,6 +98,48 @@ import Testing
             try await client.execute(uri: "/healthz", method: .get) { response in
                 #expect(response.status == .ok)
             }
+        }
+    }
+
+    @Test func outcomesNeedTheBearerTokenAndAWellFormedArray() async throws {
+        let app = Application(router: try application(experiment: true, token: "s3cret").router)
+        try await app.test(.router) { client in
+            let body = ByteBuffer(string: #"[{"experiment":"routes_e","key":"1","metric":"m","value":1}]"#)
+            for authorization in [nil, "Bearer s3cre", "Bearer s3cretX", "Basic s3cret", "s3cret"] {
+                var headers: HTTPFields = [:]
+                headers[.authorization] = authorization
+                try await client.execute(uri: "/v1/outcomes", method: .post, headers: headers, body: body) {
+                    #expect($0.status == .unauthorized, "\(authorization ?? "none")")
+                }
+            }
+            let auth: HTTPFields = [.authorization: "Bearer s3cret"]
+            for bad in [
+                "{}", "[1]", #"[{"experiment":"other","key":"1","metric":"m","value":1}]"#,
+                #"[{"experiment":"routes_e","key":"","metric":"m","value":1}]"#,
+                #"[{"experiment":"routes_e","key":"1","metric":"m","value":"1"}]"#,
+                #"[{"experiment":"routes_e","key":"1","metric":"m","value":true}]"#,
+                #"[{"experiment":"routes_e","key":"1","metric":"m","value":1,"at":"soon"}]"#,
+            ] {
+                try await client.execute(
+                    uri: "/v1/outcomes", method: .post, headers: auth, body: ByteBuffer(string: bad)
+                ) {
+                    #expect($0.status == .badRequest, "\(bad)")
+                    #expect($0.headers[.contentType] == "application/problem+json")
+                }
+            }
+            try await client.execute(uri: "/v1/experiments/nope/lift", method: .get) {
+                #expect($0.status == .notFound)
+            }
+        }
+    }
+
+    @Test func withoutATokenOutcomesAreRefused() async throws {
+        let app = Application(router: try application(experiment: true).router)
+        try await app.test(.router) { client in
+            try await client.execute(
+                uri: "/v1/outcomes", method: .post, headers: [.authorization: "Bearer "],
+                body: ByteBuffer(string: "[]")
+            ) { #expect($0.status == .unauthorized) }
         }
     }
 }

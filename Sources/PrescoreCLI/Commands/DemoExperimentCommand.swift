@@ -7,7 +7,8 @@ import PrescoreJobs
 struct DemoExperimentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "experiment",
-        abstract: "Simulate an experiment: traffic through prescore serve, then outcomes with a known effect.",
+        abstract:
+            "Simulate an experiment: traffic through prescore serve, then outcomes with a known effect.",
         discussion: """
             Requests the scores of --entities users (keys 1…--population, a seeded sample) from a \
             running prescore serve, then posts, for every user answered, synthetic outcomes to \
@@ -17,8 +18,10 @@ struct DemoExperimentCommand: ParsableCommand {
             week back). The lift report should then find these effects.
             """)
 
-    @Option(name: .customLong("serve-url"), help: "The running prescore serve.") var serveURL = "http://127.0.0.1:8080"
-    @Option(help: "The experiment to simulate (its job and arms come from --jobs-dir).") var experiment: String
+    @Option(name: .customLong("serve-url"), help: "The running prescore serve.") var serveURL =
+        "http://127.0.0.1:8080"
+    @Option(help: "The experiment to simulate (its job and arms come from --jobs-dir).") var experiment:
+        String
     @Option(help: "Users to request.") var entities = 20_000
     @Option(help: "Users are sampled from keys 1…population.") var population = 200_000
     @Option(help: "Conversion-rate lift of the realtime arm.") var effect = 0.02
@@ -37,7 +40,8 @@ struct DemoExperimentCommand: ParsableCommand {
         let catalog = try JobCatalog.load(directory: jobs.jobsDirectory)
         let (job, experiment) = try catalog.experiment(named: self.experiment, directory: jobs.jobsDirectory)
         guard let token = ProcessInfo.processInfo.environment["PRESCORE_API_TOKEN"], !token.isEmpty else {
-            throw CLIError(.invalidInput, "set PRESCORE_API_TOKEN to the token prescore serve was started with")
+            throw CLIError(
+                .invalidInput, "set PRESCORE_API_TOKEN to the token prescore serve was started with")
         }
         var random = SplitMix64(seed: seed)
         var keys = Set<Int>()
@@ -50,7 +54,8 @@ struct DemoExperimentCommand: ParsableCommand {
                 "POST", "/v1/outcomes", body: "[" + chunk.joined(separator: ",") + "]",
                 headers: [("Authorization", "Bearer \(token)")])
             guard response.status == 200 else {
-                throw CLIError(.invalidInput, "POST /v1/outcomes answered \(response.status): \(response.text)")
+                throw CLIError(
+                    .invalidInput, "POST /v1/outcomes answered \(response.status): \(response.text)")
             }
         }
         let treated = answered.filter { experiment.arm(of: $0) == .realtime }.count
@@ -72,7 +77,9 @@ struct DemoExperimentCommand: ParsableCommand {
             guard response.status == 200,
                 let object = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
                 let results = object["results"] as? [[String: Any]]
-            else { throw CLIError(.invalidInput, "the batch read answered \(response.status): \(response.text)") }
+            else {
+                throw CLIError(.invalidInput, "the batch read answered \(response.status): \(response.text)")
+            }
             answered += results.filter { $0["score"] != nil }.compactMap { $0["key"] as? String }
         }
         return answered
@@ -92,7 +99,10 @@ struct DemoExperimentCommand: ParsableCommand {
                     ("value", .number(value)),
                 ] + (at.map { [("at", JSONText.Value.string($0))] } ?? []))
         }
-        return [item("converted", Double(converted)), item("revenue", revenue), item("pre_revenue", pre, at: weekAgo)]
+        return [
+            item("converted", Double(converted)), item("revenue", revenue),
+            item("pre_revenue", pre, at: weekAgo),
+        ]
     }
 
     func send(_ method: String, _ path: String, body: String = "", headers: [(String, String)] = []) throws
@@ -101,7 +111,8 @@ struct DemoExperimentCommand: ParsableCommand {
         try HTTPClient.send(
             HTTPRequest(
                 method: method, url: serveURL + path,
-                headers: [(name: "Content-Type", value: "application/json")] + headers.map { (name: $0.0, value: $0.1) },
+                headers: [(name: "Content-Type", value: "application/json")]
+                    + headers.map { (name: $0.0, value: $0.1) },
                 body: Array(body.utf8), timeout: .seconds(30), maxResponseBytes: 16 << 20))
     }
 }

@@ -100,7 +100,8 @@ extension LiftReport {
     private func armsChart() -> String {
         let total = Double(max(1, arms.reduce(0) { $0 + $1.units }))
         let width = 480.0
-        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"760\" height=\"\(arms.count * 28 + 10)\" "
+        var svg =
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"760\" height=\"\(arms.count * 28 + 10)\" "
         svg += "role=\"img\" aria-label=\"units per arm against the split\">\n"
         for (index, arm) in arms.enumerated() {
             let y = Double(index * 28 + 4)

@@ -20,9 +20,9 @@ enum OutcomeItem {
         guard let metric = object["metric"] as? String, Outcome.isValidMetric(metric) else {
             return .failure(Invalid(message: "metric must be a name of a-z, 0-9 and '_' (at most 63)"))
         }
-        // `true` is not a value: JSONSerialization gives a Bool for it (and `is Bool` holds for any
-        // NSNumber 0 or 1, so the dynamic type is what tells them apart).
-        guard let raw = object["value"], type(of: raw) != Bool.self, let number = raw as? NSNumber,
+        // `true` is not a value: JSONSerialization gives an NSNumber for it too, of type char ("c"),
+        // where a JSON number is a long long or a double.
+        guard let number = object["value"] as? NSNumber, String(cString: number.objCType) != "c",
             number.doubleValue.isFinite
         else { return .failure(Invalid(message: "value must be a finite number")) }
         var at = now
