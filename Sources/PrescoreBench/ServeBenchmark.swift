@@ -15,6 +15,8 @@ struct ServeBenchmark: ParsableCommand {
     @Option(name: .customLong("work-dir"), help: "Where the bench's job files go.") var workDirectory: String
     @Option(help: "Seconds of each wrk run on hits.") var seconds = 20
     @Option(name: .customLong("redis-url"), help: "Redis.") var redisURL = "redis://127.0.0.1:56379/0"
+    @Option(name: .customLong("event-loop-threads"), help: "serve's --event-loop-threads.")
+    var eventLoopThreads = 1
 
     func run() throws {
         let jobs = try writeJobs()
@@ -27,7 +29,11 @@ struct ServeBenchmark: ParsableCommand {
         let started = ContinuousClock.now
         let serve = Process()
         serve.executableURL = URL(fileURLWithPath: prescore)
-        serve.arguments = ["serve", "--port", String(port), "--jobs-dir", jobs, "--redis-url", redisURL]
+        serve.arguments = [
+            "serve", "--port", String(port), "--jobs-dir", jobs, "--redis-url", redisURL,
+            "--event-loop-threads",
+            String(eventLoopThreads),
+        ]
         serve.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try serve.run()
         defer {
@@ -55,7 +61,8 @@ struct ServeBenchmark: ParsableCommand {
         print(
             """
 
-            serve benchmark: demo job over \(entities) entities, random keys, wrk -t2, 2 cores shared by all
+            serve benchmark: demo job over \(entities) entities, random keys, wrk -t2, 2 cores shared by all, \
+            \(eventLoopThreads) event loop thread(s)
               hits, 8 connections, \(seconds) s: p50 \(ms(latency.p50)), p99 \(ms(latency.p99)), p99.9 \
             \(ms(latency.p999)) at \(Int(latency.rps)) req/s (target p99 ≤ 1 ms): \(latency.p99 <= 1_000 ? "ok" : "MISSED")
               hits, 64 connections: \(Int(throughput.rps)) req/s; redis-benchmark -t get -c 64 on the same \

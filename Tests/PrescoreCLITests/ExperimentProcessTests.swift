@@ -236,4 +236,55 @@ import Testing
             #expect(serve.stop() == 0)
         }
     }
+
+    /// SIGTERM while PostgreSQL is away: the last exposures go to the spool and the process exits 0;
+    /// a second serve on the same spool (not while the first holds it) writes them once PostgreSQL
+    /// is back. Nothing is lost across the restart.
+    @Test func theSpoolOutlivesARestart() throws {
+        let name = TestServers.uniqueName("e")
+        try BatchRunFixture.with(extra: Self.experimentBlock(name, batch: 100, realtime: 0)) { fixture in
+            #expect(try fixture.run().status == 0)
+            let target = try #require(URLComponents(string: fixture.databaseURL))
+            let proxy = PausableTCPProxy(targetPort: try #require(target.port))
+            defer { proxy.stop() }
+            var proxied = target
+            proxied.port = proxy.port
+            let spool = fixture.folder.url.appendingPathComponent("shared-spool")
+            let first = try ServeProcess(fixture, databaseURL: proxied.string, spool: spool)
+            #expect(first.waitReady(), "\(first.output)")
+            for key in 1...40 { #expect(first.get("/v1/scores/\(fixture.job)/\(key)")?.status == 200) }
+            #expect(poll(seconds: 10) { (try? Self.exposures(fixture)) == 40 }, "\(first.output)")
+            proxy.cut()
+            for key in 41...100 { #expect(first.get("/v1/scores/\(fixture.job)/\(key)")?.status == 200) }
+            let second = try ServeProcess(fixture, databaseURL: proxied.string, spool: spool)
+            #expect(second.process.waitUntilExitOrTimeout(seconds: 20) == 1, "one spool, one process")
+            #expect(second.output.contains("in use by another prescore serve"), "\(second.output)")
+            #expect(first.stop() == 0, "\(first.output)")
+            #expect(
+                (try? FileManager.default.contentsOfDirectory(atPath: spool.path))?.contains {
+                    $0.hasSuffix(".copy")
+                }
+                    == true)
+            #expect(try Self.exposures(fixture) == 40)
+            proxy.resume()
+            let third = try ServeProcess(fixture, databaseURL: proxied.string, spool: spool)
+            defer { _ = third.stop() }
+            #expect(third.waitReady(), "\(third.output)")
+            #expect(poll(seconds: 20) { (try? Self.exposures(fixture)) == 100 }, "\(third.output)")
+            let keys = try fixture.database.execute("SELECT count(DISTINCT key) FROM prescore.exposures")
+                .scalar
+            #expect(keys == "100")
+        }
+    }
+}
+
+extension Process {
+    /// The exit status once the process ended, or nil after `seconds`.
+    func waitUntilExitOrTimeout(seconds: Double) -> Int32? {
+        let deadline = Date().addingTimeInterval(seconds)
+        while isRunning && Date() < deadline { usleep(50_000) }
+        if isRunning { return nil }
+        waitUntilExit()
+        return terminationStatus
+    }
 }

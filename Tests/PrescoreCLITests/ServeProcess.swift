@@ -12,7 +12,7 @@ struct ServeProcess {
     /// is added to the test's own.
     init(
         _ fixture: BatchRunFixture, databaseURL: String? = nil, redisURL: String? = nil, more: [String] = [],
-        environment: [String: String] = [:]
+        environment: [String: String] = [:], spool: URL? = nil
     ) throws {
         log = fixture.folder.url.appendingPathComponent("serve-\(port).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
@@ -23,7 +23,7 @@ struct ServeProcess {
                 "serve", "--port", String(port), "--jobs-dir", fixture.folder.url.path,
                 "--database-url", databaseURL ?? fixture.databaseURL, "--redis-url",
                 redisURL ?? fixture.redisURL, "--exposure-spool",
-                fixture.folder.url.appendingPathComponent("spool-\(port)").path,
+                (spool ?? fixture.folder.url.appendingPathComponent("spool-\(port)")).path,
             ] + more
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardOutput = handle
