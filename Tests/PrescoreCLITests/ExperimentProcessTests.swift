@@ -32,13 +32,10 @@ import Testing
         try BatchRunFixture.with(extra: extra) { fixture in
             #expect(try fixture.run().status == 0)
             let experiment = Experiment(name: name, salt: "s1", weights: [.batch: 50, .realtime: 50])
-            let target = try #require(URLComponents(string: fixture.databaseURL))
-            let proxy = PausableTCPProxy(targetPort: try #require(target.port))
+            let (proxy, proxied) = try fixture.databaseProxy()
             defer { proxy.stop() }
-            var proxied = target
-            proxied.port = proxy.port
             let serve = try ServeProcess(
-                fixture, databaseURL: proxied.string, environment: ["PRESCORE_API_TOKEN": Self.token])
+                fixture, databaseURL: proxied, environment: ["PRESCORE_API_TOKEN": Self.token])
             defer { _ = serve.stop() }
             #expect(serve.waitReady(), "\(serve.output)")
 
@@ -201,13 +198,10 @@ import Testing
         let name = TestServers.uniqueName("e")
         try BatchRunFixture.with(extra: Self.experimentBlock(name, batch: 100, realtime: 0)) { fixture in
             #expect(try fixture.run().status == 0)
-            let target = try #require(URLComponents(string: fixture.databaseURL))
-            let proxy = PausableTCPProxy(targetPort: try #require(target.port))
+            let (proxy, proxied) = try fixture.databaseProxy()
             defer { proxy.stop() }
-            var proxied = target
-            proxied.port = proxy.port
             let serve = try ServeProcess(
-                fixture, databaseURL: proxied.string, more: ["--exposure-spool-mb", "1"])
+                fixture, databaseURL: proxied, more: ["--exposure-spool-mb", "1"])
             defer { _ = serve.stop() }
             #expect(serve.waitReady(), "\(serve.output)")
             proxy.cut()
@@ -244,19 +238,16 @@ import Testing
         let name = TestServers.uniqueName("e")
         try BatchRunFixture.with(extra: Self.experimentBlock(name, batch: 100, realtime: 0)) { fixture in
             #expect(try fixture.run().status == 0)
-            let target = try #require(URLComponents(string: fixture.databaseURL))
-            let proxy = PausableTCPProxy(targetPort: try #require(target.port))
+            let (proxy, proxied) = try fixture.databaseProxy()
             defer { proxy.stop() }
-            var proxied = target
-            proxied.port = proxy.port
             let spool = fixture.folder.url.appendingPathComponent("shared-spool")
-            let first = try ServeProcess(fixture, databaseURL: proxied.string, spool: spool)
+            let first = try ServeProcess(fixture, databaseURL: proxied, spool: spool)
             #expect(first.waitReady(), "\(first.output)")
             for key in 1...40 { #expect(first.get("/v1/scores/\(fixture.job)/\(key)")?.status == 200) }
             #expect(poll(seconds: 10) { (try? Self.exposures(fixture)) == 40 }, "\(first.output)")
             proxy.cut()
             for key in 41...100 { #expect(first.get("/v1/scores/\(fixture.job)/\(key)")?.status == 200) }
-            let second = try ServeProcess(fixture, databaseURL: proxied.string, spool: spool)
+            let second = try ServeProcess(fixture, databaseURL: proxied, spool: spool)
             #expect(second.process.waitUntilExitOrTimeout(seconds: 20) == 1, "one spool, one process")
             #expect(second.output.contains("in use by another prescore serve"), "\(second.output)")
             #expect(first.stop() == 0, "\(first.output)")
@@ -267,7 +258,7 @@ import Testing
                     == true)
             #expect(try Self.exposures(fixture) == 40)
             proxy.resume()
-            let third = try ServeProcess(fixture, databaseURL: proxied.string, spool: spool)
+            let third = try ServeProcess(fixture, databaseURL: proxied, spool: spool)
             defer { _ = third.stop() }
             #expect(third.waitReady(), "\(third.output)")
             #expect(poll(seconds: 20) { (try? Self.exposures(fixture)) == 100 }, "\(third.output)")
@@ -286,5 +277,15 @@ extension Process {
         if isRunning { return nil }
         waitUntilExit()
         return terminationStatus
+    }
+}
+
+extension BatchRunFixture {
+    /// A proxy in front of the fixture's PostgreSQL, and the database URL through it.
+    func databaseProxy() throws -> (PausableTCPProxy, String) {
+        var target = try #require(URLComponents(string: databaseURL))
+        let proxy = PausableTCPProxy(targetPort: try #require(target.port))
+        target.port = proxy.port
+        return (proxy, try #require(target.string))
     }
 }

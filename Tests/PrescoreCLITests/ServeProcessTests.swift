@@ -117,12 +117,9 @@ import Testing
         try BatchRunFixture.with(extra: extra) { fixture in
             #expect(try fixture.run().status == 0)
             try fixture.setSource(rows: 2_000)
-            let target = try #require(URLComponents(string: fixture.databaseURL))
-            let proxy = PausableTCPProxy(targetPort: try #require(target.port))
+            let (proxy, proxied) = try fixture.databaseProxy()
             defer { proxy.stop() }
-            var proxied = target
-            proxied.port = proxy.port
-            let serve = try ServeProcess(fixture, databaseURL: proxied.string)
+            let serve = try ServeProcess(fixture, databaseURL: proxied)
             defer { _ = serve.stop() }
             #expect(serve.waitReady(), "\(serve.output)")
             #expect(

@@ -1,12 +1,13 @@
 import Foundation
 
-/// A small seeded generator (SplitMix64), so a demo's synthetic data is the same on every run.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
+/// A small seeded generator (SplitMix64): a demo's synthetic data is the same on every run, and a
+/// randomized test's failure reproduces.
+public struct SplitMix64: RandomNumberGenerator {
+    public var state: UInt64
 
-    init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { state = seed }
 
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -15,7 +16,7 @@ struct SplitMix64: RandomNumberGenerator {
     }
 
     /// A standard normal draw (Box–Muller).
-    mutating func normal() -> Double {
+    public mutating func normal() -> Double {
         let u = Double.random(in: Double.ulpOfOne..<1, using: &self)
         let v = Double.random(in: 0..<1, using: &self)
         return (-2 * Foundation.log(u)).squareRoot() * Foundation.cos(2 * Double.pi * v)
