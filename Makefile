@@ -32,6 +32,9 @@ PG_BIN       = $(shell ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | t
 # `env -C /`: the server's user may not be allowed into the current folder either.
 AS_PG        = $(if $(filter 0,$(shell id -u)),runuser -u postgres -- env -C /,)
 VENV         := $(RUN)/venv
+# Seldon MLServer (PyPI) for the remote-model tests and benchmark: a venv of its own, as its
+# dependencies (FastAPI, uvicorn, gRPC) have nothing to do with the training venv's.
+MLSERVER_VENV := $(RUN)/mlserver-venv
 ENTITIES     ?= 1000000
 DEMO_ENTITIES ?= 200000
 DEMO_PORT     ?= 18080
@@ -103,8 +106,8 @@ build: setup
 ## The whole suite against the real servers. Swift Testing runs tests in parallel; tests that disturb
 ## a server use a database or key prefix of their own.
 # The HTML lift report is checked by rendering it in headless Chromium.
-test: APT_PACKAGES += chromium
-test: services
+test: APT_PACKAGES += chromium python3-venv
+test: services $(MLSERVER_VENV)/.ready
 	swift build --build-tests
 	swift test --skip-build
 
@@ -164,6 +167,11 @@ venv: $(VENV)/.ready
 $(VENV)/.ready: jobs/models/requirements.txt
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q -r jobs/models/requirements.txt
+	touch $@
+
+$(MLSERVER_VENV)/.ready:
+	python3 -m venv $(MLSERVER_VENV)
+	$(MLSERVER_VENV)/bin/pip install -q mlserver==1.7.1 mlserver-xgboost==1.7.1
 	touch $@
 
 ## Retrains the committed demo model and parity fixture from the seeded demo data.

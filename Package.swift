@@ -57,7 +57,9 @@ let package = Package(
 
         // Loading a jobs folder: job files and their models, one `LoadedJob` each. The CLI, the
         // scheduler and `serve` all load jobs here.
-        .target(name: "PrescoreJobs", dependencies: ["PrescoreCore"], swiftSettings: strictSettings),
+        .target(
+            name: "PrescoreJobs", dependencies: ["PrescoreCore", "PrescoreHTTPClient"],
+            swiftSettings: strictSettings),
 
         // The batch run: stream, score, write, publish. The scheduler and `prescore run` call it.
         .target(

@@ -126,7 +126,10 @@ public struct BatchRun: Sendable {
             action = publish(prepared, identity, counts: written.counts, cpuSeconds: cpuSeconds, &lifecycle)
         }
         let cleanup = cleanUp(after: action, prepared, identity, log: log)
-        let (status, reason) = Self.outcome(of: action)
+        var (status, reason) = Self.outcome(of: action)
+        if status != .succeeded, written.counts.failed > 0, let failure = scorer.lastFailure {
+            reason = (reason ?? "") + "; the model server: " + failure  // why the rows failed
+        }
         let cpuSeconds = Self.cpuSeconds() - cpuAtStart
         recordEnd(
             prepared, identity, status: status, counts: written.counts, cpuSeconds: cpuSeconds,

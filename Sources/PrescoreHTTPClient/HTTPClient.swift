@@ -14,51 +14,69 @@ public enum HTTPClient {
         }
         defer { curl_easy_cleanup(handle) }
         let sink = ResponseSink(limit: request.maxResponseBytes)
+        var headerList: UnsafeMutablePointer<curl_slist>?
+        defer { curl_slist_free_all(headerList) }
+        configure(handle, request, sink: sink, headers: &headerList)
+        let code = curl_easy_perform(handle)
+        return try finish(handle, code: code, sink: sink, request: request).get()
+    }
+
+    /// Sets `request` on `handle`: URL, method, a copy of the body, headers (kept in `headers`
+    /// until the transfer ends), the time limit, and `sink` for the response.
+    static func configure(
+        _ handle: UnsafeMutableRawPointer, _ request: HTTPRequest, sink: ResponseSink,
+        headers: inout UnsafeMutablePointer<curl_slist>?
+    ) {
         let milliseconds = max(
             1,
             Int(
                 request.timeout.components.seconds * 1_000
                     + request.timeout.components.attoseconds / 1_000_000_000_000_000))
-        var headerList: UnsafeMutablePointer<curl_slist>?
-        defer { curl_slist_free_all(headerList) }
         for header in request.headers {
-            headerList = curl_slist_append(headerList, "\(header.name): \(header.value)")
+            headers = curl_slist_append(headers, "\(header.name): \(header.value)")
         }
-        let code: CURLcode = request.body.withUnsafeBufferPointer { body in
-            prescore_curl_setopt_string(handle, CURLOPT_URL, request.url)
-            prescore_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
-            prescore_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, milliseconds)
-            prescore_curl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method)
-            if let base = body.baseAddress {
-                prescore_curl_setopt_pointer(
-                    handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: base))
-                prescore_curl_setopt_long(handle, CURLOPT_POSTFIELDSIZE, body.count)
-            } else if request.method == "POST" || request.method == "PUT" {
-                // An empty body must still be set: with none, libcurl would read it from stdin.
-                prescore_curl_setopt_string(handle, CURLOPT_POSTFIELDS, "")
+        prescore_curl_setopt_string(handle, CURLOPT_URL, request.url)
+        prescore_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
+        prescore_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, milliseconds)
+        prescore_curl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method)
+        if !request.body.isEmpty || request.method == "POST" || request.method == "PUT" {
+            // Copied by libcurl; an empty body must still be set, or it would be read from stdin.
+            prescore_curl_setopt_long(handle, CURLOPT_POSTFIELDSIZE, request.body.count)
+            var body = request.body + [0]  // never empty: a valid pointer even for an empty body
+            body.withUnsafeMutableBytes {
+                _ = prescore_curl_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, $0.baseAddress)
             }
-            prescore_curl_setopt_pointer(
-                handle, CURLOPT_HTTPHEADER, headerList.map { UnsafeMutableRawPointer($0) })
-            prescore_curl_setopt_callback(handle, CURLOPT_WRITEFUNCTION) { data, size, count, context in
-                let sink = Unmanaged<ResponseSink>.fromOpaque(context!).takeUnretainedValue()
-                let total = size * count
-                // Past the limit, returning less than given makes libcurl stop the transfer.
-                guard sink.bytes.count + total <= sink.limit else {
-                    sink.overflowed = true
-                    return 0
-                }
-                if let data {
-                    sink.bytes.append(contentsOf: UnsafeRawBufferPointer(start: data, count: total))
-                }
-                return total
-            }
-            prescore_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, Unmanaged.passUnretained(sink).toOpaque())
-            return curl_easy_perform(handle)
         }
+        prescore_curl_setopt_pointer(handle, CURLOPT_HTTPHEADER, headers.map { UnsafeMutableRawPointer($0) })
+        prescore_curl_setopt_callback(handle, CURLOPT_WRITEFUNCTION) { data, size, count, context in
+            let sink = Unmanaged<ResponseSink>.fromOpaque(context!).takeUnretainedValue()
+            let total = size * count
+            // Past the limit, returning less than given makes libcurl stop the transfer.
+            guard sink.bytes.count + total <= sink.limit else {
+                sink.overflowed = true
+                return 0
+            }
+            if let data {
+                sink.bytes.append(contentsOf: UnsafeRawBufferPointer(start: data, count: total))
+            }
+            return total
+        }
+        prescore_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, Unmanaged.passUnretained(sink).toOpaque())
+    }
+
+    /// The response of a finished transfer, or the transport problem that ended it.
+    static func finish(
+        _ handle: UnsafeMutableRawPointer, code: CURLcode, sink: ResponseSink, request: HTTPRequest
+    )
+        -> Result<HTTPResponse, HTTPClientError>
+    {
+        let shownURL = redacted(request.url)
         if sink.overflowed {
-            throw HTTPClientError(
-                code: .responseTooLarge, message: "the response is over \(request.maxResponseBytes) bytes",
-                url: shownURL)
+            return .failure(
+                HTTPClientError(
+                    code: .responseTooLarge,
+                    message: "the response is over \(request.maxResponseBytes) bytes",
+                    url: shownURL))
         }
         guard code == CURLE_OK else {
             let message = String(cString: curl_easy_strerror(code))
@@ -68,15 +86,15 @@ public enum HTTPClient {
                 : code == CURLE_URL_MALFORMAT || code == CURLE_UNSUPPORTED_PROTOCOL
                     ? .invalidRequest
                     : .transferFailed
-            throw HTTPClientError(code: kind, message: message, url: shownURL)
+            return .failure(HTTPClientError(code: kind, message: message, url: shownURL))
         }
         var status = 0
         prescore_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
-        return HTTPResponse(status: status, body: withExtendedLifetime(sink) { sink.bytes })
+        return .success(HTTPResponse(status: status, body: sink.bytes))
     }
 
     /// `curl_global_init` is not thread-safe and must run once before any handle exists.
-    private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
+    static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
     /// A URL as messages and logs show it: scheme, host and port only. Credentials, paths and
     /// queries are left out, since webhook URLs (Slack's, say) carry their secret in the path.
@@ -89,7 +107,7 @@ public enum HTTPClient {
 }
 
 /// Collects the response body for the write callback. Used by one transfer on one thread only.
-private final class ResponseSink {
+final class ResponseSink {
     let limit: Int
     var bytes: [UInt8] = []
     var overflowed = false

@@ -11,6 +11,14 @@ public enum ModelLoader {
         switch spec {
         case .logistic(let model):
             return model
+        case .remote(let model):
+            do {
+                return try RemoteScorer(model: model, environment: ProcessInfo.processInfo.environment)
+            } catch {
+                throw CoreError(
+                    error.code, error.message, at: SourceLocation(file: location.file, field: "model.headers")
+                )
+            }
         case .xgboostJSON(let path, let version):
             guard let data = FileManager.default.contents(atPath: path) else {
                 let why = FileManager.default.fileExists(atPath: path) ? "cannot be read" : "does not exist"

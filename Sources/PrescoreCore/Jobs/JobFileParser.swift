@@ -12,7 +12,7 @@ public enum JobFileParser {
         "max_failed_fraction", "starting_deadline", "concurrency", "retries", "suspend", "alerts",
         "history", "experiment",
     ]
-    static let modelKeys = ["kind", "path", "version", "intercept", "weights", "link"]
+    static let modelKeys = ["kind", "path", "version", "intercept", "weights", "link"] + remoteModelKeys
 
     /// The outcome of parsing one file: a job when the file has no problems.
     public struct Outcome: Sendable {
@@ -268,16 +268,20 @@ public enum JobFileParser {
         problems: inout [CoreError]
     ) -> ModelSpec? {
         model.checkKeys(known: modelKeys, problems: &problems)
-        let version = model.string("version", required: true, problems: &problems)
         guard let kind = model.string("kind", required: true, problems: &problems) else { return nil }
+        // A remote model's version is the server's (optional); the others' is required.
+        let version = model.string("version", required: kind != "remote", problems: &problems)
         func refuse(_ keys: [String]) {
             for key in keys where model.value(key) != nil {
                 problems.append(model.problem(key, "'\(key)' does not apply to kind \(kind)"))
             }
         }
         switch kind {
+        case "remote":
+            refuse(["path", "intercept", "weights", "link"])
+            return parseRemoteModel(model, version: version, problems: &problems).map { .remote($0) }
         case "xgboost-json":
-            refuse(["intercept", "weights", "link"])
+            refuse(["intercept", "weights", "link"] + remoteModelKeys)
             locations["model.path"] = model.location("path")
             guard let path = model.string("path", required: true, problems: &problems), let version
             else { return nil }
@@ -287,7 +291,7 @@ public enum JobFileParser {
             .standardizedFileURL.path
             return .xgboostJSON(path: resolved, version: version)
         case "logistic":
-            refuse(["path"])
+            refuse(["path"] + remoteModelKeys)
             let intercept = model.number("intercept", required: true, problems: &problems)
             let linkText = model.string("link", required: false, problems: &problems) ?? "logit"
             let link = LogisticModel.Link(rawValue: linkText)
@@ -312,7 +316,7 @@ public enum JobFileParser {
                 LogisticModel(intercept: intercept, features: features, link: link, version: version))
         default:
             problems.append(
-                model.problem("kind", "unknown model kind '\(kind)'; use xgboost-json or logistic"))
+                model.problem("kind", "unknown model kind '\(kind)'; use xgboost-json, logistic or remote"))
             return nil
         }
     }

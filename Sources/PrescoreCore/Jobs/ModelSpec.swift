@@ -4,11 +4,14 @@ public enum ModelSpec: Sendable {
     case xgboostJSON(path: String, version: String)
     /// A linear model written inline.
     case logistic(LogisticModel)
+    /// A model behind an Open Inference Protocol server.
+    case remote(RemoteModel)
 
     public var kind: String {
         switch self {
         case .xgboostJSON: "xgboost-json"
         case .logistic: "logistic"
+        case .remote: "remote"
         }
     }
 
@@ -16,6 +19,7 @@ public enum ModelSpec: Sendable {
         switch self {
         case .xgboostJSON(_, let version): version
         case .logistic(let model): model.version ?? ""
+        case .remote(let model): model.recordedVersion
         }
     }
 }

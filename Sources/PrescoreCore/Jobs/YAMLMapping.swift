@@ -127,6 +127,21 @@ struct YAMLMapping {
         }
     }
 
+    /// A required list of text (`[a, b]` or a block list).
+    func strings(_ key: String, problems: inout [CoreError]) -> [String]? {
+        guard let value = value(key) else {
+            problems.append(problem(key, "'\(fieldPath(key))' is required"))
+            return nil
+        }
+        guard case .sequence(let sequence) = value, let items = Optional(sequence.map(\.string)),
+            items.allSatisfy({ $0 != nil })
+        else {
+            problems.append(problem(key, "expected a list of names, such as [f0, f1]"))
+            return nil
+        }
+        return items.map { $0! }
+    }
+
     func mapping(_ key: String, required: Bool, problems: inout [CoreError]) -> YAMLMapping? {
         guard let value = value(key) else {
             if required { problems.append(problem(key, "'\(fieldPath(key))' is required")) }

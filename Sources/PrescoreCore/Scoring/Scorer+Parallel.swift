@@ -13,7 +13,7 @@ extension Scorer {
         let rows = scores.count
         precondition(features.count == rows * featureCount, "feature block does not match row count")
         let chunkCount = max(1, min(threads * 4, rows / 4_096))
-        guard chunkCount > 1, threads > 1 else { return score(features, into: scores) }
+        guard chunkCount > 1, threads > 1, computesLocally else { return score(features, into: scores) }
         return withUnsafeTemporaryAllocation(of: Int.self, capacity: chunkCount) { missing in
             let shared = ChunkedBlock(
                 features: features, scores: scores, missing: missing, columns: featureCount,

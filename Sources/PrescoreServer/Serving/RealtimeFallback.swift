@@ -256,7 +256,9 @@ final class RealtimeFallback: Sendable {
                 _ = job.scorer.score(input, into: UnsafeMutableBufferPointer(start: $0, count: 1))
             }
         }
-        guard score.isFinite else { throw CoreError(.featureMismatch, "the model gave \(score)") }
+        guard score.isFinite else {
+            throw CoreError(.featureMismatch, job.scorer.lastFailure ?? "the model gave \(score)")
+        }
         return score
     }
 }

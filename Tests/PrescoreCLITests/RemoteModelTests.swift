@@ -1,0 +1,152 @@
+import Foundation
+import PrescoreCore
+import PrescorePostgres
+import PrescoreRedis
+import PrescoreTestSupport
+import Testing
+
+/// `model: {kind: remote}` against a real Seldon MLServer serving the demo XGBoost model: scores
+/// equal the in-process model's, a slow server meets the timeout, a server gone fails the run
+/// cleanly.
+@Suite(.serialized) struct RemoteModelTests {
+    static let features = [
+        "f_amount_avg_30d", "f_amount_max_30d", "f_txn_count_7d", "f_txn_count_30d", "f_account_age_days",
+        "f_distinct_merchants_30d", "f_distinct_countries_30d", "f_night_txn_ratio", "f_declined_ratio_30d",
+        "f_chargebacks_365d", "f_avg_ticket_change", "f_device_count_30d", "f_ip_risk_score",
+        "f_email_age_days",
+        "f_failed_logins_7d", "f_velocity_1h",
+    ]
+    static let modelFile = PrescoreProcess.repositoryRoot.appendingPathComponent(
+        "jobs/models/fraud_risk.json"
+    ).path
+
+    static func block(url: String, timeout: String = "5s", retries: Int = 1) -> String {
+        """
+        model:
+          kind: remote
+          url: \(url)
+          name: fraud_risk
+          features: [\(features.joined(separator: ", "))]
+          input: {name: input-0, datatype: FP32}
+          output: {name: predict}
+          batch_size: 256
+          concurrency: 4
+          timeout: \(timeout)
+          retries: \(retries)
+          headers: {Authorization: "Bearer ${MODEL_TOKEN}"}
+        """
+    }
+
+    static func scores(_ file: URL) throws -> [String: Double] {
+        let lines = try String(contentsOf: file, encoding: .utf8).split(separator: "\n").dropFirst()
+        return Dictionary(
+            uniqueKeysWithValues: lines.map { line in
+                let parts = line.split(separator: ",")
+                return (String(parts[0]), Double(parts[1]) ?? .nan)
+            })
+    }
+
+    @Test func predictMatchesTheInProcessModelAndTheTimeoutFires() throws {
+        let server = try ModelServerProcess(modelFile: Self.modelFile, name: "fraud_risk")
+        defer { server.stop() }
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        try folder.write("remote.yaml", Self.block(url: server.url))
+        let input = ModelPredictTests.fixtures.appendingPathComponent("fraud_risk_parity_input.csv").path
+        let out = folder.url.appendingPathComponent("out.csv")
+        let arguments = [
+            "model", "predict", "--model", folder.url.appendingPathComponent("remote.yaml").path, "--input",
+            input,
+            "--output", out.path,
+        ]
+        let unset = try PrescoreProcess.run(arguments)
+        #expect(unset.status != 0)
+        #expect(unset.standardError.contains("MODEL_TOKEN, which is not set"), "\(unset.standardError)")
+
+        let predicted = try PrescoreProcess.run(arguments, environment: ["MODEL_TOKEN": "t"])
+        #expect(predicted.status == 0, "\(predicted.standardError)")
+        let remote = try Self.scores(out)
+        let local = try Self.scores(
+            ModelPredictTests.fixtures.appendingPathComponent("fraud_risk_parity_expected.csv"))
+        #expect(remote.count == local.count && remote.count > 1_000)
+        let worst = local.map { abs(($0.value) - (remote[$0.key] ?? .nan)) }.max() ?? .nan
+        #expect(worst <= 1e-6, "largest difference \(worst)")
+
+        // A server that stops answering: each request meets its timeout, the scores are NaN.
+        let proxy = PausableTCPProxy(targetPort: server.port)
+        defer { proxy.stop() }
+        try folder.write(
+            "slow.yaml", Self.block(url: "http://127.0.0.1:\(proxy.port)", timeout: "300ms", retries: 0))
+        proxy.pause()
+        let started = Date()
+        let slow = try PrescoreProcess.run(
+            [
+                "model", "predict", "--model", folder.url.appendingPathComponent("slow.yaml").path, "--input",
+                input,
+                "--output", out.path,
+            ], environment: ["MODEL_TOKEN": "t"])
+        #expect(Date().timeIntervalSince(started) < 30)
+        #expect(slow.status == 0)
+        #expect(try Self.scores(out).values.allSatisfy(\.isNaN), "every row timed out")
+    }
+
+    /// The demo job run through MLServer scores what the in-process model scores; with the server
+    /// gone, the run fails, says why, and the published scores stay.
+    @Test func aBatchRunThroughMLServerAndOneWhoseServerIsGone() throws {
+        let server = try ModelServerProcess(modelFile: Self.modelFile, name: "fraud_risk")
+        defer { server.stop() }
+        try TestServers.withTemporaryDatabase { url in
+            let seeded = try PrescoreProcess.run([
+                "demo", "seed", "--entities", "3000", "--database-url", url,
+            ])
+            #expect(seeded.status == 0, "\(seeded.standardError)")
+            #expect(try PrescoreProcess.run(["migrate", "--database-url", url]).status == 0)
+            let folder = try TemporaryFolder()
+            defer { folder.remove() }
+            let prefix = TestServers.uniqueName("r")
+            let source = "SELECT user_id AS key, \(Self.features.joined(separator: ", ")) FROM demo.users"
+            for (job, model) in [
+                ("remote_j", Self.block(url: server.url)),
+                ("local_j", "model: {kind: xgboost-json, path: \(Self.modelFile), version: v1}"),
+            ] {
+                try folder.write(
+                    "\(job).yaml",
+                    "name: \(job)\nschedule: \"@daily\"\n\(model)\nsource: {query: \"\(source)\"}\noutput: {prefix: \(prefix)}\n"
+                )
+            }
+            func run(_ job: String) throws -> PrescoreProcess {
+                try PrescoreProcess.run(
+                    [
+                        "run", job, "--jobs-dir", folder.url.path, "--database-url", url, "--redis-url",
+                        TestServers.redisURL,
+                    ], environment: ["MODEL_TOKEN": "t"])
+            }
+            for job in ["remote_j", "local_j"] {
+                let result = try run(job)
+                #expect(result.status == 0, "\(job): \(result.standardError)")
+            }
+            let redis = try RedisConnection(url: RedisURL(TestServers.redisURL))
+            let remote = ScoreStore(connection: redis, layout: ScoreLayout(prefix: prefix, job: "remote_j"))
+            let local = ScoreStore(connection: redis, layout: ScoreLayout(prefix: prefix, job: "local_j"))
+            for key in stride(from: 1, through: 3_000, by: 7).map(String.init) {
+                let a = try #require(try remote.score(forKey: key)?.score)
+                let b = try #require(try local.score(forKey: key)?.score)
+                #expect(abs(a - b) <= 1e-6, "\(key): \(a) vs \(b)")
+            }
+            let published = try remote.published()?.runID
+
+            server.stop()
+            let failed = try run("remote_j")
+            #expect(failed.status != 0)
+            #expect(failed.standardError.contains("could not be scored"), "\(failed.standardError)")
+            #expect(failed.standardError.contains("the model server"), "\(failed.standardError)")
+            #expect(try remote.published()?.runID == published, "the published scores stay")
+            let database = try PostgresConnection(url: url)
+            let recorded = try database.execute(
+                "SELECT status, error FROM prescore.job_runs WHERE job = 'remote_j' ORDER BY run_id DESC LIMIT 1"
+            ).rows.first
+            #expect(recorded?[0] == "failed")
+            #expect(recorded?[1]?.contains("fraud_risk") == true, "\(recorded?[1] ?? "")")
+        }
+    }
+}
