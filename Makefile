@@ -182,7 +182,7 @@ model: services venv build
 	  --psql $(PG_BIN)/psql --out jobs/models --fixture Tests/PrescoreCoreTests/Fixtures
 
 ## Benchmarks: scoring throughput against XGBoost's own inplace_predict, on the same rows.
-bench: services venv
+bench: services venv $(MLSERVER_VENV)/.ready
 	swift build -c release --product prescore
 	swift build -c release --product prescore-bench
 	.build/release/prescore migrate
@@ -196,6 +196,9 @@ bench: services venv
 	@command -v wrk >/dev/null || { sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo"; \
 	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends wrk >/dev/null; }
 	.build/release/prescore-bench lift --exposures 10000000 --units 1000000
+	@mkdir -p $(RUN)/bench/remote
+	.build/release/prescore-bench remote --entities 100000 --work-dir $(RUN)/bench/remote \
+	  --mlserver $(MLSERVER_VENV)/bin/mlserver
 	.build/release/prescore-bench serve --entities $(ENTITIES) --work-dir $(RUN)/bench/serve --redis-url $(REDIS_URL)
 
 clean: services-stop

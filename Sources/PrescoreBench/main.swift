@@ -9,7 +9,7 @@ struct PrescoreBench: ParsableCommand {
         abstract: "Prescore's benchmarks.",
         subcommands: [
             ScoringBenchmark.self, CopyBenchmark.self, BatchBenchmark.self, SchedulerBenchmark.self,
-            ServeBenchmark.self, LiftBenchmark.self,
+            ServeBenchmark.self, LiftBenchmark.self, RemoteBenchmark.self,
         ])
 }
 
