@@ -6,7 +6,8 @@ import Foundation
 /// on this machine too, sharing its 2 cores.
 struct RemoteBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "remote", abstract: "A batch run through MLServer versus in-process: entities/s and the ratio.")
+        commandName: "remote",
+        abstract: "A batch run through MLServer versus in-process: entities/s and the ratio.")
 
     @Option(help: "Entities (the first N demo users).") var entities = 100_000
     @Option(help: "The prescore executable to run.") var prescore: String = ".build/release/prescore"
@@ -19,7 +20,8 @@ struct RemoteBenchmark: ParsableCommand {
     static let features = [
         "f_amount_avg_30d", "f_amount_max_30d", "f_txn_count_7d", "f_txn_count_30d", "f_account_age_days",
         "f_distinct_merchants_30d", "f_distinct_countries_30d", "f_night_txn_ratio", "f_declined_ratio_30d",
-        "f_chargebacks_365d", "f_avg_ticket_change", "f_device_count_30d", "f_ip_risk_score", "f_email_age_days",
+        "f_chargebacks_365d", "f_avg_ticket_change", "f_device_count_30d", "f_ip_risk_score",
+        "f_email_age_days",
         "f_failed_logins_7d", "f_velocity_1h",
     ]
 
@@ -38,7 +40,9 @@ struct RemoteBenchmark: ParsableCommand {
             output: {name: predict}, batch_size: \(batchSize), concurrency: \(concurrency), timeout: 30s}
             """
         var seconds: [String: Double] = [:]
-        for (job, spec) in [("bench_local", "{kind: xgboost-json, path: \(model), version: v1}"), ("bench_remote", remote)] {
+        for (job, spec) in [
+            ("bench_local", "{kind: xgboost-json, path: \(model), version: v1}"), ("bench_remote", remote),
+        ] {
             try """
             name: \(job)
             schedule: "@daily"
@@ -70,7 +74,8 @@ struct RemoteBenchmark: ParsableCommand {
         let folder = workDirectory + "/mlserver"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         try? FileManager.default.removeItem(atPath: folder + "/model.json")
-        try FileManager.default.copyItem(atPath: "jobs/models/fraud_risk.json", toPath: folder + "/model.json")
+        try FileManager.default.copyItem(
+            atPath: "jobs/models/fraud_risk.json", toPath: folder + "/model.json")
         try """
         {"http_port": \(port), "grpc_port": \(port + 1), "metrics_port": \(port + 2), "host": "127.0.0.1", "parallel_workers": 0}
         """.write(toFile: folder + "/settings.json", atomically: true, encoding: .utf8)
@@ -78,15 +83,16 @@ struct RemoteBenchmark: ParsableCommand {
         {"name": "fraud_risk", "implementation": "mlserver_xgboost.XGBoostModel", "parameters": {"uri": "./model.json"}}
         """.write(toFile: folder + "/model-settings.json", atomically: true, encoding: .utf8)
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: mlserver)
-        process.arguments = ["start", folder]
+        process.executableURL = URL(fileURLWithPath: mlserver).absoluteURL
+        process.arguments = ["start", "."]
         process.currentDirectoryURL = URL(fileURLWithPath: folder)
         process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try process.run()
         for _ in 0..<600 {
             if (try? BenchSupport.run(
-                "curl", ["-sf", "http://127.0.0.1:\(port)/v2/models/fraud_risk/ready"], discardOutput: true)) != nil
+                "curl", ["-sf", "http://127.0.0.1:\(port)/v2/models/fraud_risk/ready"], discardOutput: true))
+                != nil
             {
                 return process
             }

@@ -105,14 +105,22 @@ import Testing
             defer { folder.remove() }
             let prefix = TestServers.uniqueName("r")
             let source = "SELECT user_id AS key, \(Self.features.joined(separator: ", ")) FROM demo.users"
-            for (job, model) in [
-                ("remote_j", Self.block(url: server.url)),
-                ("local_j", "model: {kind: xgboost-json, path: \(Self.modelFile), version: v1}"),
+            // remote_j publishes users 1…2000; a miss of a later one is scored through MLServer.
+            let realtime = """
+                realtime:
+                  query: "\(source) WHERE user_id = $1::int"
+                  timeout: 2s
+                  on_failure: {default_score: -1}
+                  breaker: {minimum_calls: 2, window: 4, cool_down: 30s}
+                """
+            for (job, model, limit, more) in [
+                ("remote_j", Self.block(url: server.url), " WHERE user_id <= 2000", realtime),
+                ("local_j", "model: {kind: xgboost-json, path: \(Self.modelFile), version: v1}", "", ""),
             ] {
                 try folder.write(
                     "\(job).yaml",
-                    "name: \(job)\nschedule: \"@daily\"\n\(model)\nsource: {query: \"\(source)\"}\noutput: {prefix: \(prefix)}\n"
-                )
+                    "name: \(job)\nschedule: \"@daily\"\n\(model)\nsource: {query: \"\(source)\(limit)\"}\n"
+                        + "output: {prefix: \(prefix)}\n\(more)\n")
             }
             func run(_ job: String) throws -> PrescoreProcess {
                 try PrescoreProcess.run(
@@ -128,14 +136,61 @@ import Testing
             let redis = try RedisConnection(url: RedisURL(TestServers.redisURL))
             let remote = ScoreStore(connection: redis, layout: ScoreLayout(prefix: prefix, job: "remote_j"))
             let local = ScoreStore(connection: redis, layout: ScoreLayout(prefix: prefix, job: "local_j"))
-            for key in stride(from: 1, through: 3_000, by: 7).map(String.init) {
+            for key in stride(from: 1, through: 2_000, by: 7).map(String.init) {
                 let a = try #require(try remote.score(forKey: key)?.score)
                 let b = try #require(try local.score(forKey: key)?.score)
                 #expect(abs(a - b) <= 1e-6, "\(key): \(a) vs \(b)")
             }
             let published = try remote.published()?.runID
 
+            // The realtime fallback through MLServer: a miss answered with the in-process score.
+            let serve = try ServeProcess(
+                jobs: folder.url, databaseURL: url, redisURL: TestServers.redisURL,
+                environment: ["MODEL_TOKEN": "t"])
+            defer { _ = serve.stop() }
+            #expect(serve.waitReady(), "\(serve.output)")
+            let miss = ServeProcess.object(serve.get("/v1/scores/remote_j/2500"))
+            #expect(miss["source"] as? String == "realtime", "\(miss) \(serve.output)")
+            let expected = try #require(try local.score(forKey: "2500")?.score)
+            #expect(abs((miss["score"] as? Double ?? .nan) - Double(expected)) <= 1e-6)
+
+            // The server cut mid-run (behind a proxy, requests of 4 rows one at a time): the run
+            // fails, says why, and leaves no keys behind.
+            let proxy = PausableTCPProxy(targetPort: server.port)
+            defer { proxy.stop() }
+            var slow = Self.block(url: "http://127.0.0.1:\(proxy.port)", timeout: "2s", retries: 1)
+            slow = slow.replacingOccurrences(of: "batch_size: 256", with: "batch_size: 4")
+                .replacingOccurrences(of: "concurrency: 4", with: "concurrency: 1")
+            try folder.write(
+                "cut_j.yaml",
+                "name: cut_j\nschedule: \"@daily\"\n\(slow)\nsource: {query: \"\(source)\"}\noutput: {prefix: \(prefix)}\n"
+            )
+            let running = try PrescoreProcess.start(
+                [
+                    "run", "cut_j", "--jobs-dir", folder.url.path, "--database-url", url, "--redis-url",
+                    TestServers.redisURL,
+                ], environment: ["MODEL_TOKEN": "t"])
+            usleep(700_000)
+            #expect(running.process.isRunning, "the run is still going when the server goes")
+            proxy.cut()
+            let cut = running.finish()
+            #expect(cut.status != 0)
+            #expect(cut.standardError.contains("the model server"), "\(cut.standardError)")
+            var leftovers: [String] = []
+            try redis.scan(matching: "\(prefix):cut_j:*") { leftovers += $0 }
+            #expect(leftovers.isEmpty, "\(leftovers)")
+
             server.stop()
+            // MLServer gone: the fallback fails, its breaker counts it, the miss gets the default.
+            for key in 2_600..<2_604 {
+                let answer = ServeProcess.object(serve.get("/v1/scores/remote_j/\(key)"))
+                #expect(answer["source"] as? String == "default", "\(answer)")
+            }
+            let metrics = serve.get("/metrics")?.body ?? ""
+            #expect(
+                metrics.contains("prescore_fallback_total{job=\"remote_j\",outcome=\"failed\"}"), "\(metrics)"
+            )
+            #expect(metrics.contains("prescore_breaker_state{job=\"remote_j\"} 1"), "the breaker opened")
             let failed = try run("remote_j")
             #expect(failed.status != 0)
             #expect(failed.standardError.contains("could not be scored"), "\(failed.standardError)")

@@ -14,16 +14,26 @@ struct ServeProcess {
         _ fixture: BatchRunFixture, databaseURL: String? = nil, redisURL: String? = nil, more: [String] = [],
         environment: [String: String] = [:], spool: URL? = nil
     ) throws {
-        log = fixture.folder.url.appendingPathComponent("serve-\(port).log")
+        try self.init(
+            jobs: fixture.folder.url, databaseURL: databaseURL ?? fixture.databaseURL,
+            redisURL: redisURL ?? fixture.redisURL, more: more, environment: environment, spool: spool)
+    }
+
+    /// Serves the jobs of `jobs`, logging and spooling there.
+    init(
+        jobs: URL, databaseURL: String, redisURL: String, more: [String] = [],
+        environment: [String: String] = [:],
+        spool: URL? = nil
+    ) throws {
+        log = jobs.appendingPathComponent("serve-\(port).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
         process.executableURL = PrescoreProcess.executable
         process.arguments =
             [
-                "serve", "--port", String(port), "--jobs-dir", fixture.folder.url.path,
-                "--database-url", databaseURL ?? fixture.databaseURL, "--redis-url",
-                redisURL ?? fixture.redisURL, "--exposure-spool",
-                (spool ?? fixture.folder.url.appendingPathComponent("spool-\(port)")).path,
+                "serve", "--port", String(port), "--jobs-dir", jobs.path, "--database-url", databaseURL,
+                "--redis-url", redisURL, "--exposure-spool",
+                (spool ?? jobs.appendingPathComponent("spool-\(port)")).path,
             ] + more
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardOutput = handle
