@@ -86,8 +86,22 @@ import Testing
                 "--output", out.path,
             ], environment: ["MODEL_TOKEN": "t"])
         #expect(Date().timeIntervalSince(started) < 30)
-        #expect(slow.status == 0)
+        #expect(slow.status != 0)
+        #expect(slow.standardError.contains("Timeout was reached"), "\(slow.standardError)")
         #expect(try Self.scores(out).values.allSatisfy(\.isNaN), "every row timed out")
+
+        // A model the server does not have: its status and message, not a guess.
+        try folder.write(
+            "wrong.yaml",
+            Self.block(url: server.url).replacingOccurrences(of: "name: fraud_risk", with: "name: nope"))
+        let wrong = try PrescoreProcess.run(
+            [
+                "model", "predict", "--model", folder.url.appendingPathComponent("wrong.yaml").path,
+                "--input", input,
+                "--output", out.path,
+            ], environment: ["MODEL_TOKEN": "t"])
+        #expect(wrong.status != 0)
+        #expect(wrong.standardError.contains("answered HTTP 404"), "\(wrong.standardError)")
     }
 
     /// The demo job run through MLServer scores what the in-process model scores; with the server
@@ -202,6 +216,37 @@ import Testing
             ).rows.first
             #expect(recorded?[0] == "failed")
             #expect(recorded?[1]?.contains("fraud_risk") == true, "\(recorded?[1] ?? "")")
+        }
+    }
+
+    /// 429 and 5xx are retried (`retries` more times), other statuses are not; every request
+    /// carries the header resolved from the environment; the error gives the status and message.
+    @Test func retriesOverloadedServersOnlyAndSendsTheResolvedHeader() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let input = folder.url.appendingPathComponent("in.csv")
+        try
+            ("key," + Self.features.joined(separator: ",") + "\n1,"
+            + Self.features.map { _ in "1" }.joined(separator: ",")
+            + "\n").write(to: input, atomically: true, encoding: .utf8)
+        for (status, attempts) in [(503, 3), (429, 3), (400, 1)] {
+            let server = LoopbackHTTPServer(status: status, body: #"{"error":"overloaded, try later"}"#)
+            defer { server.stop() }
+            try folder.write("m.yaml", Self.block(url: "http://127.0.0.1:\(server.port)", retries: 2))
+            let result = try PrescoreProcess.run(
+                [
+                    "model", "predict", "--model", folder.url.appendingPathComponent("m.yaml").path,
+                    "--input",
+                    input.path, "--output", folder.url.appendingPathComponent("out.csv").path,
+                ], environment: ["MODEL_TOKEN": "s3cret-token"])
+            #expect(result.status != 0)
+            #expect(
+                result.standardError.contains("answered HTTP \(status): overloaded, try later"),
+                "\(result.standardError)")
+            #expect(!result.standardError.contains("s3cret-token"), "no secret in messages")
+            #expect(server.receivedRequests.count == attempts, "\(status)")
+            #expect(server.receivedRequests.allSatisfy { $0.contains("Authorization: Bearer s3cret-token") })
+            #expect(server.receivedRequests.first?.contains("POST /v2/models/fraud_risk/infer") == true)
         }
     }
 }

@@ -74,5 +74,9 @@ struct ModelPredictCommand: ParsableCommand {
             throw error
         }
         try staged?.commit()
+        // A remote model's failed requests leave NaN rows: the file is kept, the command says why.
+        if let failure = scorer.lastFailure {
+            throw CLIError(.invalidInput, "some rows could not be scored (NaN in the output): \(failure)")
+        }
     }
 }
