@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PrescoreCore
 
 /// The batch run through Seldon MLServer (`model: {kind: remote}`) beside the same run with the
 /// model in-process, on the first N demo users: entities/s of each and the ratio. MLServer runs
@@ -17,13 +18,12 @@ struct RemoteBenchmark: ParsableCommand {
     @Option(help: "Requests in flight to MLServer.") var concurrency = 4
     @Option(name: .customLong("batch-size"), help: "Rows a request carries.") var batchSize = 1_024
 
-    static let features = [
-        "f_amount_avg_30d", "f_amount_max_30d", "f_txn_count_7d", "f_txn_count_30d", "f_account_age_days",
-        "f_distinct_merchants_30d", "f_distinct_countries_30d", "f_night_txn_ratio", "f_declined_ratio_30d",
-        "f_chargebacks_365d", "f_avg_ticket_change", "f_device_count_30d", "f_ip_risk_score",
-        "f_email_age_days",
-        "f_failed_logins_7d", "f_velocity_1h",
-    ]
+    /// The demo model's features, in its order: the input tensor's columns.
+    static func features() throws -> [String] {
+        let file = "jobs/models/fraud_risk.json"
+        return try XGBoostModel(json: Data(contentsOf: URL(fileURLWithPath: file)), source: file).featureNames
+            ?? []
+    }
 
     func run() throws {
         let port = 18_190
@@ -33,10 +33,11 @@ struct RemoteBenchmark: ParsableCommand {
             server.waitUntilExit()
         }
         let model = FileManager.default.currentDirectoryPath + "/jobs/models/fraud_risk.json"
+        let features = try Self.features().joined(separator: ", ")
         let source =
-            "SELECT user_id AS key, \(Self.features.joined(separator: ", ")) FROM demo.users WHERE user_id <= \(entities)"
+            "SELECT user_id AS key, \(features) FROM demo.users WHERE user_id <= \(entities)"
         let remote = """
-            {kind: remote, url: "http://127.0.0.1:\(port)", name: fraud_risk, features: [\(Self.features.joined(separator: ", "))], \
+            {kind: remote, url: "http://127.0.0.1:\(port)", name: fraud_risk, features: [\(features)], \
             output: {name: predict}, batch_size: \(batchSize), concurrency: \(concurrency), timeout: 30s}
             """
         var seconds: [String: Double] = [:]

@@ -9,13 +9,11 @@ import Testing
 /// equal the in-process model's, a slow server meets the timeout, a server gone fails the run
 /// cleanly.
 @Suite(.serialized) struct RemoteModelTests {
-    static let features = [
-        "f_amount_avg_30d", "f_amount_max_30d", "f_txn_count_7d", "f_txn_count_30d", "f_account_age_days",
-        "f_distinct_merchants_30d", "f_distinct_countries_30d", "f_night_txn_ratio", "f_declined_ratio_30d",
-        "f_chargebacks_365d", "f_avg_ticket_change", "f_device_count_30d", "f_ip_risk_score",
-        "f_email_age_days",
-        "f_failed_logins_7d", "f_velocity_1h",
-    ]
+    /// The demo model's features, in its order: the input tensor's columns.
+    static let features: [String] = {
+        let file = PrescoreProcess.repositoryRoot.appendingPathComponent("jobs/models/fraud_risk.json")
+        return (try? XGBoostModel(json: Data(contentsOf: file), source: file.path).featureNames) ?? nil ?? []
+    }()
     static let modelFile = PrescoreProcess.repositoryRoot.appendingPathComponent(
         "jobs/models/fraud_risk.json"
     ).path
