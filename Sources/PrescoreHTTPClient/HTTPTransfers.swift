@@ -3,8 +3,9 @@ import Synchronization
 
 /// Many requests at once through libcurl's multi interface, at most `concurrency` in flight, all
 /// driven by the calling thread (blocking: call it from a thread of its own or an executor's).
-/// Easy handles stay in a pool between calls, and with them their open connections: a batch
-/// run's thousands of requests to one model server reuse a few connections.
+/// Open connections live in a multi handle's connection cache, so multi handles (and easy
+/// handles) stay in a pool between calls: a batch run's thousands of requests to one model server
+/// reuse a few connections. Concurrent callers each take a multi handle of their own.
 public final class HTTPTransfers: Sendable {
     /// One libcurl easy handle. The pointer never leaves this type and its owner.
     final class EasyHandle: @unchecked Sendable {
@@ -21,14 +22,33 @@ public final class HTTPTransfers: Sendable {
         deinit { curl_easy_cleanup(pointer) }
     }
 
-    private let idle = Mutex<[EasyHandle]>([])
+    /// One libcurl multi handle, holding the open connections. As `EasyHandle`, used by one
+    /// thread at a time.
+    final class MultiHandle: @unchecked Sendable {
+        // @unchecked Sendable: as `EasyHandle`.
+        let pointer: UnsafeMutableRawPointer
+        var idle: [EasyHandle] = []
+
+        init?() {
+            HTTPClient.globalInit
+            guard let pointer = curl_multi_init() else { return nil }
+            self.pointer = pointer
+        }
+
+        deinit {
+            idle.removeAll()  // easy handles first, as libcurl asks
+            curl_multi_cleanup(pointer)
+        }
+    }
+
+    private let pool = Mutex<[MultiHandle]>([])
 
     public init() {}
 
     /// The result of each request, in order.
     public func send(_ requests: [HTTPRequest], concurrency: Int) -> [Result<HTTPResponse, HTTPClientError>] {
         var results = [Result<HTTPResponse, HTTPClientError>?](repeating: nil, count: requests.count)
-        guard let multi = curl_multi_init() else {
+        guard let owner = pool.withLock({ $0.popLast() }) ?? MultiHandle() else {
             return requests.map {
                 .failure(
                     HTTPClientError(
@@ -36,7 +56,8 @@ public final class HTTPTransfers: Sendable {
                         url: HTTPClient.redacted($0.url)))
             }
         }
-        defer { curl_multi_cleanup(multi) }
+        defer { pool.withLock { $0.append(owner) } }
+        let multi = owner.pointer
         struct Active {
             let index: Int
             let handle: EasyHandle
@@ -49,7 +70,7 @@ public final class HTTPTransfers: Sendable {
             while active.count < max(1, concurrency), next < requests.count {
                 let index = next
                 next += 1
-                guard let handle = idle.withLock({ $0.popLast() }) ?? EasyHandle() else {
+                guard let handle = owner.idle.popLast() ?? EasyHandle() else {
                     results[index] = .failure(
                         HTTPClientError(
                             code: .transferFailed, message: "curl_easy_init failed",
@@ -79,7 +100,7 @@ public final class HTTPTransfers: Sendable {
                     pointer, code: code, sink: entry.sink, request: requests[entry.index])
                 curl_multi_remove_handle(multi, pointer)
                 curl_slist_free_all(entry.headers)
-                if code == CURLE_OK { idle.withLock { $0.append(entry.handle) } }  // a failed one is dropped
+                if code == CURLE_OK { owner.idle.append(entry.handle) }  // a failed one is dropped
                 start()
             }
             if !active.isEmpty { curl_multi_poll(multi, nil, 0, 100, nil) }
