@@ -9,8 +9,8 @@ import Synchronization
 public final class HTTPTransfers: Sendable {
     /// One libcurl easy handle. The pointer never leaves this type and its owner.
     final class EasyHandle: @unchecked Sendable {
-        // @unchecked Sendable: a handle is used by one thread at a time, the one that took it out
-        // of the pool (under the pool's mutex) until it puts it back.
+        // @unchecked Sendable: a handle belongs to one `MultiHandle` and is used only by the thread
+        // that holds that multi handle (see `MultiHandle`).
         let pointer: UnsafeMutableRawPointer
 
         init?() {
@@ -22,10 +22,10 @@ public final class HTTPTransfers: Sendable {
         deinit { curl_easy_cleanup(pointer) }
     }
 
-    /// One libcurl multi handle, holding the open connections. As `EasyHandle`, used by one
-    /// thread at a time.
+    /// One libcurl multi handle, holding the open connections, and its idle easy handles.
     final class MultiHandle: @unchecked Sendable {
-        // @unchecked Sendable: as `EasyHandle`.
+        // @unchecked Sendable: used by one thread at a time, the one that took it out of the pool
+        // (under the pool's mutex) until it puts it back.
         let pointer: UnsafeMutableRawPointer
         var idle: [EasyHandle] = []
 
@@ -77,7 +77,7 @@ public final class HTTPTransfers: Sendable {
                             url: HTTPClient.redacted(requests[index].url)))
                     continue
                 }
-                curl_easy_reset(handle.pointer)  // options go; open connections stay
+                curl_easy_reset(handle.pointer)  // options go; the multi handle keeps the connections
                 var entry = Active(
                     index: index, handle: handle, sink: ResponseSink(limit: requests[index].maxResponseBytes))
                 HTTPClient.configure(

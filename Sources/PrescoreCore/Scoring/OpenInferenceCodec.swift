@@ -59,15 +59,16 @@ public enum OpenInferenceCodec {
             )
         }
         return try data.enumerated().map { (index, value) throws(CoreError) -> Float in
-            guard let number = value as? NSNumber, String(cString: number.objCType) != "c" else {
+            guard let number = JSONNumber.value(value) else {
                 throw CoreError(.invalidModel, "output value \(index) is not a number")
             }
-            return number.floatValue
+            return Float(number)
         }
     }
 
-    static func excerpt(_ body: [UInt8]) -> String {
-        let text = String(decoding: body.prefix(200), as: UTF8.self)
+    /// The first `limit` bytes of a server's answer, on one line, for messages.
+    public static func excerpt(_ body: [UInt8], limit: Int = 200) -> String {
+        let text = String(decoding: body.prefix(limit), as: UTF8.self)
         return text.split(whereSeparator: \.isNewline).joined(separator: " ")
     }
 }

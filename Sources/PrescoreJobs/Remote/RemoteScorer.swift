@@ -91,9 +91,8 @@ final class RemoteScorer: Scorer {
         if let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
             let error = object["error"] ?? object["detail"]
         {
-            return "\(error)".prefix(300).split(whereSeparator: \.isNewline).joined(separator: " ")
+            return OpenInferenceCodec.excerpt(Array("\(error)".utf8), limit: 300)
         }
-        return String(decoding: body.prefix(300), as: UTF8.self).split(whereSeparator: \.isNewline).joined(
-            separator: " ")
+        return OpenInferenceCodec.excerpt(body, limit: 300)
     }
 }

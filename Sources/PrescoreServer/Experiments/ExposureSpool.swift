@@ -10,13 +10,17 @@ import Glibc
 /// processes can never replay (and double-write) the same segment. Used from the recorder's
 /// flushes only, one at a time.
 final class ExposureSpool: @unchecked Sendable {
-    // @unchecked Sendable: `bytes` and `sequence` change only in `append` and `remove`, which the
-    // one `ExposureRecorder` calls from its flushes, and flushes never overlap (each is awaited
-    // before the next starts). `lock` is set once in init.
+    // @unchecked Sendable: `bytes`, `count` and `sequence` change only in `append`, `remove` and
+    // `setAside`, which the one `ExposureRecorder` calls from its flushes, and flushes never overlap
+    // (each is awaited before the next starts, and `isEmpty` is read between them). `lock` is set
+    // once in init.
 
     let directory: URL
     let maxBytes: Int
     private var bytes = 0
+    /// Segments held: known without listing the folder, so a flush asks for free whether there is
+    /// anything to replay.
+    private var count = 0
     private var sequence = 0
     private let lock: Int32
 
@@ -40,7 +44,8 @@ final class ExposureSpool: @unchecked Sendable {
                     + "(--exposure-spool)")
         }
         for segment in segments() {
-            bytes += (try? segment.resourceValues(forKeys: [.fileSizeKey]).fileSize) ?? 0
+            count += 1
+            bytes += Self.size(of: segment)
             sequence = max(sequence, Int(segment.deletingPathExtension().lastPathComponent) ?? 0)
         }
     }
@@ -50,7 +55,7 @@ final class ExposureSpool: @unchecked Sendable {
     /// Bytes held, for metrics.
     var size: Int { bytes }
 
-    var isEmpty: Bool { segments().isEmpty }
+    var isEmpty: Bool { count == 0 }
 
     /// Segments, oldest first.
     func segments() -> [URL] {
@@ -72,6 +77,7 @@ final class ExposureSpool: @unchecked Sendable {
             return false
         }
         bytes += data.count
+        count += 1
         return true
     }
 
@@ -79,16 +85,24 @@ final class ExposureSpool: @unchecked Sendable {
 
     /// Renames a segment PostgreSQL refuses to `.rejected`: out of the replay, kept for a look.
     func setAside(_ segment: URL) {
-        let size = (try? segment.resourceValues(forKeys: [.fileSizeKey]).fileSize) ?? 0
-        if (try? FileManager.default.moveItem(at: segment, to: segment.appendingPathExtension("rejected")))
-            != nil
-        {
-            bytes = max(0, bytes - size)
+        release(segment) {
+            try FileManager.default.moveItem(at: $0, to: $0.appendingPathExtension("rejected"))
         }
     }
 
     func remove(_ segment: URL) {
-        let size = (try? segment.resourceValues(forKeys: [.fileSizeKey]).fileSize) ?? 0
-        if (try? FileManager.default.removeItem(at: segment)) != nil { bytes = max(0, bytes - size) }
+        release(segment) { try FileManager.default.removeItem(at: $0) }
+    }
+
+    /// Takes `segment` out of the spool with `action`, and out of the counts when it worked.
+    private func release(_ segment: URL, _ action: (URL) throws -> Void) {
+        let size = Self.size(of: segment)
+        guard (try? action(segment)) != nil else { return }
+        bytes = max(0, bytes - size)
+        count = max(0, count - 1)
+    }
+
+    private static func size(of segment: URL) -> Int {
+        (try? segment.resourceValues(forKeys: [.fileSizeKey]).fileSize) ?? 0
     }
 }

@@ -20,11 +20,9 @@ enum OutcomeItem {
         guard let metric = object["metric"] as? String, Outcome.isValidMetric(metric) else {
             return .failure(Invalid(message: "metric must be a name of a-z, 0-9 and '_' (at most 63)"))
         }
-        // `true` is not a value: JSONSerialization gives an NSNumber for it too, of type char ("c"),
-        // where a JSON number is a long long or a double.
-        guard let number = object["value"] as? NSNumber, String(cString: number.objCType) != "c",
-            number.doubleValue.isFinite
-        else { return .failure(Invalid(message: "value must be a finite number")) }
+        guard let value = JSONNumber.value(object["value"]), value.isFinite else {
+            return .failure(Invalid(message: "value must be a finite number"))
+        }
         var at = now
         switch object["at"] {
         case nil, is NSNull: break
@@ -39,6 +37,6 @@ enum OutcomeItem {
             return .failure(Invalid(message: "at must be an RFC 3339 time or Unix seconds"))
         }
         return .success(
-            Outcome(experiment: experiment, key: key, metric: metric, value: number.doubleValue, at: at))
+            Outcome(experiment: experiment, key: key, metric: metric, value: value, at: at))
     }
 }
