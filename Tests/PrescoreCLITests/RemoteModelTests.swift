@@ -247,4 +247,30 @@ import Testing
             #expect(server.receivedRequests.first?.contains("POST /v2/models/fraud_risk/infer") == true)
         }
     }
+
+    /// A request refused once (503) and answered on its retry: every row scored, the command
+    /// succeeds (no failure is left over from the refused attempt).
+    @Test func aRequestThatSucceedsOnItsRetryLeavesNoFailure() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let input = folder.url.appendingPathComponent("in.csv")
+        try
+            ("key," + Self.features.joined(separator: ",") + "\n1,"
+            + Self.features.map { _ in "1" }.joined(separator: ",") + "\n").write(
+                to: input, atomically: true, encoding: .utf8)
+        let answer =
+            #"{"model_name":"fraud_risk","outputs":[{"name":"predict","shape":[1,1],"datatype":"FP32","data":[0.25]}]}"#
+        let server = LoopbackHTTPServer(responses: [(503, #"{"error":"warming up"}"#), (200, answer)])
+        defer { server.stop() }
+        try folder.write("m.yaml", Self.block(url: "http://127.0.0.1:\(server.port)", retries: 2))
+        let out = folder.url.appendingPathComponent("out.csv")
+        let result = try PrescoreProcess.run(
+            [
+                "model", "predict", "--model", folder.url.appendingPathComponent("m.yaml").path, "--input",
+                input.path, "--output", out.path,
+            ], environment: ["MODEL_TOKEN": "t"])
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(try Self.scores(out) == ["1": 0.25])
+        #expect(server.receivedRequests.count == 2)
+    }
 }

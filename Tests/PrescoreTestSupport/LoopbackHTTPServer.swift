@@ -2,17 +2,23 @@ import Foundation
 import Synchronization
 
 /// A one-connection-at-a-time HTTP responder on 127.0.0.1 for client tests: it records each request
-/// and answers with a fixed response, or (when `silent`) accepts and never answers.
+/// and answers with a fixed response (or the given responses in turn, the last one repeated), or
+/// (when `silent`) accepts and never answers.
 public final class LoopbackHTTPServer: Sendable {
     public let port: Int
     private let listener: Int32
     private let requests = Mutex<[String]>([])
 
-    public init(status: Int = 200, body: String = "", silent: Bool = false) {
+    public convenience init(status: Int = 200, body: String = "", silent: Bool = false) {
+        self.init(responses: [(status, body)], silent: silent)
+    }
+
+    public init(responses: [(status: Int, body: String)], silent: Bool = false) {
         (listener, port) = LoopbackSocket.listen(backlog: 8)
         let fd = listener
-        let response =
+        let texts = responses.map { status, body in
             "HTTP/1.1 \(status) X\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
+        }
         // The accept thread alone closes the listener, after `stop()` has shut it down: closing it in
         // `stop()` would free the descriptor number while this thread may still call `accept` on it,
         // and a parallel test's new listener that reuses the number would have its requests stolen.
@@ -36,8 +42,11 @@ public final class LoopbackHTTPServer: Sendable {
                     guard count > 0 else { break }
                     received += buffer[0..<count]
                 }
-                requests.withLock { $0.append(String(decoding: received, as: UTF8.self)) }
-                _ = response.withCString { write(client, $0, strlen($0)) }
+                let served = requests.withLock { requests in
+                    requests.append(String(decoding: received, as: UTF8.self))
+                    return requests.count
+                }
+                _ = texts[min(served, texts.count) - 1].withCString { write(client, $0, strlen($0)) }
                 close(client)
             }
         }

@@ -9,7 +9,8 @@ import Synchronization
 /// times after a backoff with jitter (100 ms doubling, each wait drawn between half and all of
 /// it). Rows of a request that still fails, or whose answer has the wrong shape, score NaN: the
 /// batch run counts them as failed rows against the job's error budget, and the realtime fallback
-/// as a failed call (its breaker sees it). `lastFailure` says why.
+/// as a failed call (its breaker sees it). `lastFailure` says why rows were last left NaN (a
+/// request that succeeds on a retry leaves none).
 final class RemoteScorer: Scorer {
     let model: RemoteModel
     let headers: [(name: String, value: String)]
@@ -35,6 +36,8 @@ final class RemoteScorer: Scorer {
         let rows = scores.count
         let columns = featureCount
         var pending = Array(stride(from: 0, to: rows, by: model.batchSize))
+        // Why each request whose rows are NaN now failed; a retry that succeeds takes it out.
+        var failed: [Int: String] = [:]
         for attempt in 0...model.retries where !pending.isEmpty {
             if attempt > 0 { backOff(attempt) }
             let requests = pending.map { start in
@@ -54,32 +57,29 @@ final class RemoteScorer: Scorer {
                     do {
                         let values = try OpenInferenceCodec.scores(response.body, rows: count, model: model)
                         for (offset, value) in values.enumerated() { scores[start + offset] = value }
+                        failed[start] = nil
                     } catch {
-                        fail(start, count, scores, "\(model.name): \(error.message)")
+                        failed[start] = "\(model.name): \(error.message)"
                     }
                 case .success(let response):
-                    let message =
+                    failed[start] =
                         "\(model.name) answered HTTP \(response.status): \(Self.message(response.body))"
                     if response.status == 429 || response.status >= 500 { retry.append(start) }
-                    fail(start, count, scores, message)
                 case .failure(let error):
+                    failed[start] = "\(model.name): \(error)"
                     retry.append(start)
-                    fail(start, count, scores, "\(model.name): \(error)")
                 }
             }
             pending = retry
         }
+        for start in failed.keys {
+            for index in start..<end(start, rows) { scores[index] = .nan }
+        }
+        if let reason = failed.max(by: { $0.key < $1.key })?.value { failure.withLock { $0 = reason } }
         return features.reduce(0) { $0 + ($1.isNaN ? 1 : 0) }
     }
 
     private func end(_ start: Int, _ rows: Int) -> Int { min(rows, start + model.batchSize) }
-
-    private func fail(
-        _ start: Int, _ count: Int, _ scores: UnsafeMutableBufferPointer<Float>, _ reason: String
-    ) {
-        for index in start..<(start + count) { scores[index] = .nan }
-        failure.withLock { $0 = reason }
-    }
 
     private func backOff(_ attempt: Int) {
         let ceiling = 0.1 * Double(1 << min(attempt - 1, 6))
