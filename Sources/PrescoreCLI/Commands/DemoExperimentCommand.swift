@@ -47,7 +47,10 @@ struct DemoExperimentCommand: ParsableCommand {
         var keys = Set<Int>()
         while keys.count < entities { keys.insert(Int.random(in: 1...population, using: &random)) }
         let answered = try traffic(keys.sorted().map(String.init), job: job.name)
-        let outcomes = answered.flatMap { outcome(for: $0, arm: experiment.arm(of: $0), random: &random) }
+        let weekAgo = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-7 * 86_400))
+        let outcomes = answered.flatMap {
+            outcome(for: $0, arm: experiment.arm(of: $0), preAt: weekAgo, random: &random)
+        }
         for start in stride(from: 0, to: outcomes.count, by: 5_000) {
             let chunk = outcomes[start..<min(outcomes.count, start + 5_000)]
             let response = try send(
@@ -85,13 +88,12 @@ struct DemoExperimentCommand: ParsableCommand {
         return answered
     }
 
-    /// A user's synthetic outcomes, as JSON objects.
-    func outcome(for key: String, arm: Experiment.Arm, random: inout SplitMix64) -> [String] {
+    /// A user's synthetic outcomes, as JSON objects; the pre-period one dated `preAt`.
+    func outcome(for key: String, arm: Experiment.Arm, preAt: String, random: inout SplitMix64) -> [String] {
         let treated = arm == .realtime
         let converted = Double.random(in: 0..<1, using: &random) < 0.10 + (treated ? effect : 0) ? 1 : 0
         let pre = max(0, 50 + 15 * random.normal())
         let revenue = max(0, 0.8 * pre + 10 + 8 * random.normal() + (treated ? revenueEffect : 0))
-        let weekAgo = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-7 * 86_400))
         func item(_ metric: String, _ value: Double, at: String? = nil) -> String {
             JSONText.object(
                 [
@@ -101,7 +103,7 @@ struct DemoExperimentCommand: ParsableCommand {
         }
         return [
             item("converted", Double(converted)), item("revenue", revenue),
-            item("pre_revenue", pre, at: weekAgo),
+            item("pre_revenue", pre, at: preAt),
         ]
     }
 
