@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         // C libraries from Debian, found through pkg-config. Each shim.h is the only C the project has.
@@ -124,7 +125,10 @@ let package = Package(
             swiftSettings: strictSettings),
 
         .testTarget(
-            name: "PrescoreCoreTests", dependencies: ["PrescoreCore"],
+            name: "PrescoreCoreTests",
+            dependencies: [
+                "PrescoreCore", .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
             exclude: ["Fixtures"], swiftSettings: strictSettings),
         // Helpers the integration tests share: server URLs and throwaway databases.
         .target(

@@ -85,6 +85,7 @@ extension XGBoostModel {
         self.writerVersion = writer
         self.nodes = nodes
         self.trees = flatTrees
+        self.forest = QuantizedForest(nodes: nodes, trees: flatTrees, featureCount: featureCount)
     }
 
     private struct TreeProblem: Error { var text: String }

@@ -50,13 +50,15 @@ public struct XGBoostModel: Scorer {
     public let writerVersion: [Int]
     let nodes: [Node]
     let trees: [Tree]
+    /// The same trees compiled for the quantized kernel, with the float path for those it cannot take.
+    let forest: QuantizedForest
 
     public var treeCount: Int { trees.count }
     /// The deepest tree's depth (edges from root to leaf).
     public var maxDepth: Int { trees.map(\.depth).max() ?? 0 }
 
-    /// Rows walked together through a tree level. 256 rows × 16 features fit in L1 beside the
-    /// node indices; larger blocks stop paying off.
+    /// Rows scored together: each tree is walked for the whole block before the next, so the tree
+    /// stays in L1 while the block's bins (256 rows × 2 bytes a feature) do too.
     static let blockSize = 256
 
     @discardableResult
@@ -66,15 +68,19 @@ public struct XGBoostModel: Scorer {
         precondition(features.count == scores.count * featureCount, "feature block size mismatch")
         var missing = 0
         for value in features where value.isNaN { missing += 1 }
-        withUnsafeTemporaryAllocation(of: Int32.self, capacity: Self.blockSize) { positions in
-            nodes.withUnsafeBufferPointer { nodes in
+        guard let base = features.baseAddress, let out = scores.baseAddress else { return missing }
+        let groupBytes = featureCount * 2 * QuantizedForest.lanes
+        withUnsafeTemporaryAllocation(
+            byteCount: groupBytes * (Self.blockSize / QuantizedForest.lanes), alignment: 64
+        ) { columns in
+            columns.initializeMemory(as: UInt8.self, repeating: 0)
+            withKernelBuffers { buffers in
                 var start = 0
                 while start < scores.count {
                     let count = min(Self.blockSize, scores.count - start)
-                    let block = UnsafeBufferPointer(
-                        rebasing: features[(start * featureCount)..<((start + count) * featureCount)])
-                    let out = UnsafeMutableBufferPointer(rebasing: scores[start..<(start + count)])
-                    scoreBlock(block, into: out, nodes: nodes, positions: positions)
+                    scoreBlock(
+                        base + start * featureCount, rows: count, into: out + start,
+                        columns: columns.baseAddress!, groupBytes: groupBytes, buffers: buffers)
                     start += count
                 }
             }
@@ -82,41 +88,33 @@ public struct XGBoostModel: Scorer {
         return missing
     }
 
-    /// Scores up to `blockSize` rows: for each tree, every row advances one level per pass.
+    /// Scores up to `blockSize` rows: bins them once, then adds every tree's leaf in model order
+    /// (the order XGBoost adds them in, so sums are bit-identical), each tree by its own path.
     @inline(__always)
     private func scoreBlock(
-        _ features: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>,
-        nodes: UnsafeBufferPointer<Node>, positions: UnsafeMutableBufferPointer<Int32>
+        _ features: UnsafePointer<Float>, rows: Int, into out: UnsafeMutablePointer<Float>,
+        columns: UnsafeMutableRawPointer, groupBytes: Int, buffers: KernelBuffers
     ) {
-        let rows = out.count
-        let stride = featureCount
+        forest.bins.fill(
+            columns: columns.assumingMemoryBound(to: UInt8.self), features: features, rows: rows,
+            featureCount: featureCount, lanes: QuantizedForest.lanes)
         for row in 0..<rows { out[row] = baseMargin }
-        for tree in trees {
-            for row in 0..<rows { positions[row] = tree.root }
-            for _ in 0..<tree.depth {
-                var rowBase = 0
-                for row in 0..<rows {
-                    let node = nodes[Int(positions[row])]
-                    let feature = Int(node.featureAndMissingRight & ~Node.missingRightBit)
-                    let value = features[rowBase &+ feature]
-                    // XGBoost: `value < threshold` goes left; a missing (NaN) value goes its node's
-                    // default way. Both terms are 0 or 1, computed without branches.
-                    let goRight =
-                        Self.bit(value >= node.threshold)
-                        | (Self.bit(value.isNaN) & Int32(bitPattern: node.featureAndMissingRight >> 31))
-                    positions[row] = node.firstChild &+ goRight
-                    rowBase &+= stride
-                }
+        for step in forest.steps {
+            switch step {
+            case .quantized(let tree):
+                forest.walk(
+                    tree, columns: columns, groupBytes: groupBytes, rows: rows, into: out,
+                    nodes: buffers.quantizedNodes, splats: buffers.splats, leaves: buffers.leaves,
+                    scratch: buffers.scratch,
+                    positions: buffers.positions)
+            case .plain(let tree):
+                walkPlain(
+                    tree, features: features, rows: rows, into: out, nodes: buffers.nodes,
+                    positions: buffers.positions)
             }
-            for row in 0..<rows { out[row] += nodes[Int(positions[row])].leafValue }
         }
-        if objective.isLogistic {
-            for row in 0..<rows { out[row] = Self.sigmoid(out[row]) }
-        }
+        finish(out, rows: rows)
     }
-
-    @inline(__always)
-    private static func bit(_ condition: Bool) -> Int32 { condition ? 1 : 0 }
 
     /// XGBoost's `common::Sigmoid`, in `Float` as XGBoost computes it.
     @inline(__always)

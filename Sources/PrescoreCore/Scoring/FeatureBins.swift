@@ -1,0 +1,124 @@
+/// Each feature's distinct split thresholds, sorted, so that a feature value can be replaced by a small
+/// integer, its bin, before the trees are walked.
+///
+/// Exactness: with `t₀ < t₁ < … < tₘ₋₁` the feature's thresholds, a value `v` gets bin
+/// `1 + #{i : tᵢ ≤ v}`, and `v ≥ tᵢ` holds exactly when its bin is at least `i + 2`. So comparing bins
+/// decides every split as comparing `Float`s does, for every value, infinities and signed zeros
+/// included. A missing value (NaN) gets bin 0, and each node sends bin 0 its own default way (see
+/// `QuantizedForest.Node`). A feature with more than `maxThresholds` distinct thresholds does not fit a
+/// byte and is not binned; trees that split on it take the float path.
+struct FeatureBins: Sendable {
+    /// Bins 1…255 hold real values, so at most 254 thresholds fit a byte.
+    static let maxThresholds = 254
+
+    /// Per feature, its sorted distinct thresholds; empty for a feature that is not binned.
+    let thresholds: [[Float]]
+    /// Per binned feature, `thresholds` as order keys (see `key`) padded with `Int32.max` to a power of
+    /// two less one, for a binary search without branches; the search takes `searchLevels[f]` steps
+    /// and starts at `searchOffset[f]`.
+    private let padded: [Int32]
+    private let searchOffset: [Int]
+    private let searchLevels: [Int]
+    /// The features that are binned, in order: only these are converted for each block.
+    let binnedFeatures: [Int]
+
+    init(splits: [(feature: Int, threshold: Float)], featureCount: Int) {
+        var sets = [Set<Float>](repeating: [], count: featureCount)
+        for split in splits { sets[split.feature].insert(split.threshold) }
+        let thresholds = sets.map { $0.count <= Self.maxThresholds ? $0.sorted() : [] }
+        var padded: [Int32] = []
+        var offsets: [Int] = []
+        var levels: [Int] = []
+        for values in thresholds {
+            let size = values.isEmpty ? 1 : 1 << (Int.bitWidth - (values.count).leadingZeroBitCount)
+            offsets.append(padded.count)
+            levels.append(size.trailingZeroBitCount)
+            padded += values.map(Self.key) + [Int32](repeating: .max, count: size - 1 - values.count)
+        }
+        self.thresholds = thresholds
+        self.padded = padded
+        self.searchOffset = offsets
+        self.searchLevels = levels
+        binnedFeatures = (0..<featureCount).filter { !thresholds[$0].isEmpty }
+    }
+
+    func isBinned(_ feature: Int) -> Bool { !thresholds[feature].isEmpty }
+
+    /// The position of `threshold` among `feature`'s sorted thresholds.
+    func index(of threshold: Float, feature: Int) -> Int {
+        let values = thresholds[feature]
+        var low = 0
+        var high = values.count
+        while low < high {
+            let middle = (low + high) / 2
+            if values[middle] < threshold { low = middle + 1 } else { high = middle }
+        }
+        precondition(low < values.count && values[low] == threshold, "threshold not among the feature's")
+        return low
+    }
+
+    /// Writes the bins of `rows` rows (row-major `features`, `featureCount` values a row) into
+    /// `columns`, the layout `QuantizedForest` walks: for each group of `lanes` rows and each binned
+    /// feature, two byte columns of `lanes` bins each (see `QuantizedForest.column(feature:missingRight:)`).
+    /// Rows past `rows` in the last group get bin 0; their scores are never read.
+    func fill(
+        columns: UnsafeMutablePointer<UInt8>, features: UnsafePointer<Float>, rows: Int,
+        featureCount: Int, lanes: Int
+    ) {
+        let groupBytes = featureCount * 2 * lanes
+        let groups = (rows + lanes - 1) / lanes
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * lanes) { scratch in
+            let keys = scratch.baseAddress!
+            let paths = keys + lanes
+            padded.withUnsafeBufferPointer { padded in
+                for feature in binnedFeatures {
+                    let search = padded.baseAddress! + searchOffset[feature]
+                    let count = thresholds[feature].count
+                    for group in 0..<groups {
+                        let first = group * lanes
+                        let live = min(lanes, rows - first)
+                        for lane in 0..<live {
+                            keys[lane] = Int(Self.key(features[(first + lane) * featureCount + feature]))
+                            paths[lane] = 0
+                        }
+                        // Binary searches without branches, each as the binary number of its
+                        // decisions: after k of the L steps, `paths[lane]` holds k bits and the next
+                        // probe is at ((2 · path + 1) << (L - k - 1)) - 1. Adding a comparison bit needs
+                        // no select (LLVM turns one here into a branch, mispredicted half the time),
+                        // and the group's searches advance together, so each step has `live`
+                        // independent loads in flight instead of one chain of dependent ones.
+                        var shift = searchLevels[feature]
+                        while shift > 0 {
+                            shift &-= 1
+                            for lane in 0..<live {
+                                let path = paths[lane]
+                                let probe = Int(search[((path &<< 1 | 1) &<< shift) &- 1])
+                                paths[lane] =
+                                    path &<< 1 | Int(unsafeBitCast(probe <= keys[lane], to: UInt8.self))
+                            }
+                        }
+                        let a = columns + group * groupBytes + feature * 2 * lanes
+                        let b = a + lanes
+                        for lane in 0..<lanes {
+                            var bin = 0
+                            if lane < live, !features[(first + lane) * featureCount + feature].isNaN {
+                                bin = 1 &+ min(paths[lane], count)
+                            }
+                            // Stored with the top bit flipped so a signed byte comparison orders bins.
+                            a[lane] = UInt8(truncatingIfNeeded: bin) ^ 0x80
+                            b[lane] = UInt8(truncatingIfNeeded: bin &- 1) ^ 0x80
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// A 32-bit integer ordered as the floats are (for all but NaN): negative floats have their
+    /// magnitude bits flipped. -0 is made +0 first, as `Float` comparison treats them as equal.
+    @inline(__always)
+    static func key(_ value: Float) -> Int32 {
+        let bits = Int32(bitPattern: (value + 0).bitPattern)
+        return bits ^ ((bits &>> 31) & 0x7FFF_FFFF)
+    }
+}

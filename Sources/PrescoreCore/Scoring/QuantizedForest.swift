@@ -1,0 +1,127 @@
+/// The trees of an `XGBoostModel` compiled for the quantized kernel: each tree that qualifies is stored
+/// as a perfect binary tree over byte-sized bins (see `FeatureBins`), the rest stay on the float path.
+///
+/// Why perfect trees: a tree of depth `d` padded to `2ᵈ - 1` split nodes in heap order needs no child
+/// pointers (the children of node `i` are `2i + 1` and `2i + 2`), and every row ends at leaf index
+/// `0 ..< 2ᵈ`, so its top levels can be decided for many rows at once with vector compares (see
+/// `QuantizedForest+Kernel.swift`). A leaf above the last level is padded with nodes that always go
+/// left down to a copy of its value, which changes no score.
+struct QuantizedForest: Sendable {
+    /// A split over bins: the row goes right when its byte in `column` is greater than `threshold`
+    /// (signed). `column` is `2 × feature`, or `2 × feature + 1` when a missing value goes right: the
+    /// two columns hold the bins shifted so that bin 0 (missing) sorts first or last.
+    struct Node: Sendable, Equatable {
+        var column: UInt16
+        var threshold: Int8
+
+        /// Padding below a leaf: no byte is greater than 127, so every row goes left.
+        static let alwaysLeft = Node(column: 0, threshold: .max)
+    }
+
+    /// A tree in perfect layout: `2^depth - 1` nodes from `nodeOffset`, `2^depth` leaves from
+    /// `leafOffset`.
+    struct PerfectTree: Sendable, Equatable {
+        var nodeOffset: Int
+        var leafOffset: Int
+        var depth: Int
+    }
+
+    /// How one tree of the model is walked, in model order (leaf values are added in this order).
+    enum Step: Sendable, Equatable {
+        case quantized(PerfectTree)
+        case plain(XGBoostModel.Tree)
+    }
+
+    /// Deeper trees take the float path: a perfect tree doubles in size with each level.
+    static let maxDepth = 10
+
+    let bins: FeatureBins
+    let steps: [Step]
+    let nodes: [Node]
+    /// Each node's threshold repeated in every lane, so a compare reads it with one load.
+    let splats: [Lanes]
+    let leaves: [Float]
+
+    /// How many trees take the quantized kernel.
+    var quantizedTreeCount: Int {
+        steps.count { if case .quantized = $0 { true } else { false } }
+    }
+
+    init(nodes source: [XGBoostModel.Node], trees: [XGBoostModel.Tree], featureCount: Int) {
+        let splits = source.filter { !$0.threshold.isNaN }.map {
+            (
+                feature: Int($0.featureAndMissingRight & ~XGBoostModel.Node.missingRightBit),
+                threshold: $0.threshold
+            )
+        }
+        let bins = FeatureBins(splits: splits, featureCount: featureCount)
+        var nodes: [Node] = []
+        var leaves: [Float] = []
+        var steps: [Step] = []
+        for tree in trees {
+            guard tree.depth <= Self.maxDepth,
+                Self.features(of: tree, in: source).allSatisfy(bins.isBinned)
+            else {
+                steps.append(.plain(tree))
+                continue
+            }
+            let perfect = PerfectTree(nodeOffset: nodes.count, leafOffset: leaves.count, depth: tree.depth)
+            nodes += [Node](repeating: .alwaysLeft, count: (1 << tree.depth) - 1)
+            leaves += [Float](repeating: 0, count: 1 << tree.depth)
+            Self.place(
+                Int(tree.root), at: 0, level: 0, tree: perfect, source: source, bins: bins, nodes: &nodes,
+                leaves: &leaves)
+            steps.append(.quantized(perfect))
+        }
+        self.bins = bins
+        self.steps = steps
+        self.nodes = nodes
+        self.splats = nodes.map { Lanes(repeating: $0.threshold) }
+        self.leaves = leaves
+    }
+
+    /// The features a tree splits on.
+    private static func features(of tree: XGBoostModel.Tree, in source: [XGBoostModel.Node]) -> Set<Int> {
+        var features = Set<Int>()
+        var pending = [Int(tree.root)]
+        while let index = pending.popLast() {
+            let node = source[index]
+            guard !node.threshold.isNaN else { continue }
+            features.insert(Int(node.featureAndMissingRight & ~XGBoostModel.Node.missingRightBit))
+            pending += [Int(node.firstChild), Int(node.firstChild) + 1]
+        }
+        return features
+    }
+
+    /// Puts source node `index` at heap position `position` of `tree`, its subtree below it.
+    private static func place(
+        _ index: Int, at position: Int, level: Int, tree: PerfectTree, source: [XGBoostModel.Node],
+        bins: FeatureBins, nodes: inout [Node], leaves: inout [Float]
+    ) {
+        let node = source[index]
+        if level == tree.depth {
+            leaves[tree.leafOffset + position - ((1 << tree.depth) - 1)] = node.leafValue
+            return
+        }
+        let isLeaf = node.threshold.isNaN
+        if !isLeaf {
+            let feature = Int(node.featureAndMissingRight & ~XGBoostModel.Node.missingRightBit)
+            let missingRight = node.featureAndMissingRight & XGBoostModel.Node.missingRightBit != 0
+            let i = bins.index(of: node.threshold, feature: feature)
+            // Go right when bin ≥ i + 2. Column a holds bin - 128, column b holds bin - 129 with
+            // bin 0 wrapped to 127 (so a missing value goes right).
+            nodes[tree.nodeOffset + position] = Node(
+                column: UInt16(2 * feature + (missingRight ? 1 : 0)),
+                threshold: Int8(missingRight ? i - 128 : i + 1 - 128))
+        }
+        // A leaf above the last level: padding sends every row left, so only the left copy is reached.
+        let left = isLeaf ? index : Int(node.firstChild)
+        let right = isLeaf ? index : Int(node.firstChild) + 1
+        place(
+            left, at: 2 * position + 1, level: level + 1, tree: tree, source: source, bins: bins,
+            nodes: &nodes, leaves: &leaves)
+        place(
+            right, at: 2 * position + 2, level: level + 1, tree: tree, source: source, bins: bins,
+            nodes: &nodes, leaves: &leaves)
+    }
+}

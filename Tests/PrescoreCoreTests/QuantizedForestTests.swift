@@ -1,0 +1,136 @@
+import Foundation
+import PropertyBased
+import Testing
+
+@testable import PrescoreCore
+
+/// The quantized kernel must score exactly as the plain float walk does: same bits, on any tree and
+/// any row. Random forests cover what the demo model does not: deep trees (past the vector levels and
+/// past the perfect-tree limit), features with more thresholds than a byte holds (their trees take the
+/// float path, interleaved with quantized ones), leaves at every level, and row counts that are not a
+/// multiple of a vector or a block.
+@Suite struct QuantizedForestTests {
+    @Test func fastPathEqualsPlainWalkOnRandomForests() async throws {
+        await propertyCheck(
+            count: 150,
+            input: Gen.uint64(), Gen.int(in: 1...12), Gen.int(in: 1...12), Gen.int(in: 1...6),
+            Gen.int(in: 1...300), Gen.int(in: 1...600)
+        ) { seed, trees, depth, features, distinct, rows in
+            let forest = RandomForest(
+                seed: seed, trees: trees, depth: depth, features: features, distinctThresholds: distinct)
+            let model = try #require(try? forest.model())
+            let input = forest.rows(rows)
+            var fast = [Float](repeating: 0, count: rows)
+            var plain = [Float](repeating: 1, count: rows)
+            let missing = input.withUnsafeBufferPointer { input in
+                fast.withUnsafeMutableBufferPointer { model.score(input, into: $0) }
+            }
+            input.withUnsafeBufferPointer { input in
+                plain.withUnsafeMutableBufferPointer { model.scorePlain(input, into: $0) }
+            }
+            #expect(missing == input.count { $0.isNaN })
+            for row in 0..<rows where fast[row].bitPattern != plain[row].bitPattern {
+                Issue.record("row \(row): quantized \(fast[row]) vs plain \(plain[row])")
+                break
+            }
+        }
+    }
+
+    @Test func theDemoModelTakesTheQuantizedPathForEveryTree() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../jobs/models/fraud_risk.json").standardized
+        let model = try XGBoostModel(json: Data(contentsOf: url), source: url.path)
+        #expect(model.forest.quantizedTreeCount == model.treeCount)
+    }
+
+    @Test func treesOnAFeatureWithTooManyThresholdsTakeTheFloatPath() throws {
+        let forest = RandomForest(seed: 7, trees: 40, depth: 7, features: 1, distinctThresholds: 2_000)
+        let model = try forest.model()
+        #expect(model.forest.bins.binnedFeatures.isEmpty)
+        #expect(model.forest.quantizedTreeCount == 0)
+    }
+}
+
+/// A random XGBoost JSON model and rows for it, all drawn from one seed.
+struct RandomForest {
+    var seed: UInt64
+    var trees: Int
+    var depth: Int
+    var features: Int
+    /// How many distinct split values each feature's thresholds are drawn from.
+    var distinctThresholds: Int
+
+    /// Each feature's candidate thresholds, 0 and its neighbours included.
+    private var pools: [[Float]] {
+        var random = SplitMix64(seed: seed ^ 0x5EED)
+        return (0..<features).map { _ in
+            (0..<distinctThresholds).map { index in
+                index == 0 ? 0 : Float(Int.random(in: -100_000...100_000, using: &random)) / 50_000
+            }
+        }
+    }
+
+    func model() throws -> XGBoostModel {
+        var random = SplitMix64(seed: seed)
+        let pools = self.pools
+        let trees = (0..<self.trees).map { _ in tree(pools: pools, using: &random) }
+        let json: [String: Any] = [
+            "version": [3, 2, 0],
+            "learner": [
+                "feature_names": (0..<features).map { "f\($0)" },
+                "learner_model_param": [
+                    "base_score": "5E-1", "num_feature": "\(features)", "num_class": "0", "num_target": "1",
+                ],
+                "objective": ["name": "binary:logistic"],
+                "gradient_booster": ["name": "gbtree", "model": ["trees": trees]],
+            ] as [String: Any],
+        ]
+        return try XGBoostModel(json: JSONSerialization.data(withJSONObject: json), source: "random.json")
+    }
+
+    /// One tree in XGBoost's arrays, grown depth first; a branch stops early one time in five.
+    private func tree(pools: [[Float]], using random: inout SplitMix64) -> [String: Any] {
+        var left: [Int] = []
+        var right: [Int] = []
+        var feature: [Int] = []
+        var condition: [Double] = []
+        var defaultLeft: [Int] = []
+        func grow(_ level: Int) -> Int {
+            let index = left.count
+            left.append(-1)
+            right.append(-1)
+            feature.append(0)
+            defaultLeft.append(0)
+            if level == depth || (level > 0 && Int.random(in: 0..<5, using: &random) == 0) {
+                condition.append(Double(Float.random(in: -0.5...0.5, using: &random)))
+                return index
+            }
+            let split = Int.random(in: 0..<features, using: &random)
+            feature[index] = split
+            condition.append(Double(pools[split].randomElement(using: &random)!))
+            defaultLeft[index] = Int.random(in: 0...1, using: &random)
+            left[index] = grow(level + 1)
+            right[index] = grow(level + 1)
+            return index
+        }
+        _ = grow(0)
+        return [
+            "left_children": left, "right_children": right, "split_indices": feature,
+            "split_conditions": condition, "default_left": defaultLeft,
+        ]
+    }
+
+    /// Rows whose values are often exactly a threshold, missing, infinite or a signed zero.
+    func rows(_ count: Int) -> [Float] {
+        var random = SplitMix64(seed: seed &+ 1)
+        let pools = self.pools
+        return (0..<(count * features)).map { index in
+            switch Int.random(in: 0..<10, using: &random) {
+            case 0: return .nan
+            case 1, 2, 3: return pools[index % features].randomElement(using: &random)!
+            case 4: return [Float.infinity, -.infinity, 0, -0.0].randomElement(using: &random)!
+            default: return Float.random(in: -2.5...2.5, using: &random)
+            }
+        }
+    }
+}
