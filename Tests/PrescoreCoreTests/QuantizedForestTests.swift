@@ -5,16 +5,16 @@ import Testing
 @testable import PrescoreCore
 
 /// The quantized kernel must score exactly as the plain float walk does: same bits, on any tree and
-/// any row. Random forests cover what the demo model does not: deep trees (past the vector levels and
-/// past the perfect-tree limit), features with more thresholds than a byte holds (their trees take the
-/// float path, interleaved with quantized ones), leaves at every level, and row counts that are not a
-/// multiple of a vector or a block.
+/// any row. Random forests cover what the demo model does not: deep trees (past the vector levels, and
+/// past the perfect-tree limit, so float-path trees interleave with quantized ones), features with
+/// more thresholds than a byte holds (16-bit bins), leaves at every level, and row counts that are not
+/// a multiple of a vector or a block.
 @Suite struct QuantizedForestTests {
     @Test func fastPathEqualsPlainWalkOnRandomForests() async throws {
         await propertyCheck(
             count: 150,
-            input: Gen.uint64(), Gen.int(in: 1...12), Gen.int(in: 1...12), Gen.int(in: 1...6),
-            Gen.int(in: 1...300), Gen.int(in: 1...600)
+            input: Gen.uint64(), Gen.int(in: 1...30), Gen.int(in: 1...12), Gen.int(in: 1...6),
+            Gen.int(in: 1...1_000), Gen.int(in: 1...600)
         ) { seed, trees, depth, features, distinct, rows in
             let forest = RandomForest(
                 seed: seed, trees: trees, depth: depth, features: features, distinctThresholds: distinct)
@@ -43,11 +43,41 @@ import Testing
         #expect(model.forest.quantizedTreeCount == model.treeCount)
     }
 
-    @Test func treesOnAFeatureWithTooManyThresholdsTakeTheFloatPath() throws {
+    @Test func aFeatureWithMoreThresholdsThanAByteHoldsGetsSixteenBitBins() throws {
         let forest = RandomForest(seed: 7, trees: 40, depth: 7, features: 1, distinctThresholds: 2_000)
         let model = try forest.model()
-        #expect(model.forest.bins.binnedFeatures.isEmpty)
-        #expect(model.forest.quantizedTreeCount == 0)
+        #expect(model.forest.bins.thresholds[0].count > BinWidth.byte.maxThresholds)
+        #expect(model.quantizedPath.binBits == 16)
+        #expect(model.quantizedPath.trees == model.treeCount)
+    }
+
+    /// Past 65,534 thresholds a feature has no bins; trees splitting on it keep the float walk while
+    /// the others are quantized.
+    @Test func treesOnAFeatureBeyondSixteenBitsTakeTheFloatPath() {
+        typealias Node = XGBoostModel.Node
+        var nodes: [Node] = []
+        var trees: [XGBoostModel.Tree] = []
+        // Stumps: one split and two leaves each; feature 0 gets 65,600 thresholds, feature 1 one.
+        for index in 0..<65_601 {
+            let root = Int32(nodes.count)
+            let feature: UInt32 = index == 65_600 ? 1 : 0
+            nodes.append(
+                Node(
+                    featureAndMissingRight: feature, threshold: Float(index), firstChild: root + 1,
+                    leafValue: 0))
+            for value in [Float(-1), 1] {
+                let leaf = Int32(nodes.count)
+                nodes.append(
+                    Node(featureAndMissingRight: 0, threshold: .nan, firstChild: leaf, leafValue: value))
+            }
+            trees.append(XGBoostModel.Tree(root: root, depth: 1))
+        }
+        let forest = QuantizedForest(nodes: nodes, trees: trees, featureCount: 2)
+        #expect(forest.bins.binnedFeatures == [1])
+        #expect(forest.quantizedTreeCount == 1)
+        #expect(
+            forest.steps.last
+                == .quantized(QuantizedForest.PerfectTree(nodeOffset: 0, leafOffset: 0, depth: 1)))
     }
 }
 

@@ -5,11 +5,10 @@
 /// `1 + #{i : tᵢ ≤ v}`, and `v ≥ tᵢ` holds exactly when its bin is at least `i + 2`. So comparing bins
 /// decides every split as comparing `Float`s does, for every value, infinities and signed zeros
 /// included. A missing value (NaN) gets bin 0, and each node sends bin 0 its own default way (see
-/// `QuantizedForest.Node`). A feature with more than `maxThresholds` distinct thresholds does not fit a
-/// byte and is not binned; trees that split on it take the float path.
+/// `QuantizedForest.Node`). A feature with more distinct thresholds than `width` holds is not binned;
+/// trees that split on it take the float path.
 struct FeatureBins: Sendable {
-    /// Bins 1…255 hold real values, so at most 254 thresholds fit a byte.
-    static let maxThresholds = 254
+    let width: BinWidth
 
     /// Per feature, its sorted distinct thresholds; empty for a feature that is not binned.
     let thresholds: [[Float]]
@@ -25,7 +24,8 @@ struct FeatureBins: Sendable {
     init(splits: [(feature: Int, threshold: Float)], featureCount: Int) {
         var sets = [Set<Float>](repeating: [], count: featureCount)
         for split in splits { sets[split.feature].insert(split.threshold) }
-        let thresholds = sets.map { $0.count <= Self.maxThresholds ? $0.sorted() : [] }
+        let width = BinWidth(fitting: sets.map(\.count).max() ?? 0)
+        let thresholds = sets.map { $0.count <= width.maxThresholds ? $0.sorted() : [] }
         var padded: [Int32] = []
         var offsets: [Int] = []
         var levels: [Int] = []
@@ -35,6 +35,7 @@ struct FeatureBins: Sendable {
             levels.append(size.trailingZeroBitCount)
             padded += values.map(Self.key) + [Int32](repeating: .max, count: size - 1 - values.count)
         }
+        self.width = width
         self.thresholds = thresholds
         self.padded = padded
         self.searchOffset = offsets
@@ -58,15 +59,18 @@ struct FeatureBins: Sendable {
     }
 
     /// Writes the bins of `rows` rows (row-major `features`, `featureCount` values a row) into
-    /// `columns`, the layout `QuantizedForest` walks: for each group of `lanes` rows and each binned
-    /// feature, two byte columns of `lanes` bins each (see `QuantizedForest.column(feature:missingRight:)`).
+    /// `columns`, the layout `QuantizedForest` walks: for each group of `lanes` rows and each feature,
+    /// two columns of `lanes` bins of type `Bin` (see `QuantizedForest.Node`), 32 bytes each.
     /// Rows past `rows` in the last group get bin 0; their scores are never read.
-    func fill(
-        columns: UnsafeMutablePointer<UInt8>, features: UnsafePointer<Float>, rows: Int,
-        featureCount: Int, lanes: Int
+    @inline(__always)
+    func fill<Bin: FixedWidthInteger & SignedInteger>(
+        _: Bin.Type, columns: UnsafeMutableRawPointer, features: UnsafePointer<Float>, rows: Int,
+        featureCount: Int
     ) {
-        let groupBytes = featureCount * 2 * lanes
+        let lanes = QuantizedForest.vectorBytes / MemoryLayout<Bin>.size
+        let groupBytes = featureCount * 2 * QuantizedForest.vectorBytes
         let groups = (rows + lanes - 1) / lanes
+        let flip = Bin.min  // the top bit
         withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * lanes) { scratch in
             let keys = scratch.baseAddress!
             let paths = keys + lanes
@@ -97,16 +101,17 @@ struct FeatureBins: Sendable {
                                     path &<< 1 | Int(unsafeBitCast(probe <= keys[lane], to: UInt8.self))
                             }
                         }
-                        let a = columns + group * groupBytes + feature * 2 * lanes
+                        let a = (columns + group * groupBytes + feature * 2 * QuantizedForest.vectorBytes)
+                            .assumingMemoryBound(to: Bin.self)
                         let b = a + lanes
                         for lane in 0..<lanes {
                             var bin = 0
                             if lane < live, !features[(first + lane) * featureCount + feature].isNaN {
                                 bin = 1 &+ min(paths[lane], count)
                             }
-                            // Stored with the top bit flipped so a signed byte comparison orders bins.
-                            a[lane] = UInt8(truncatingIfNeeded: bin) ^ 0x80
-                            b[lane] = UInt8(truncatingIfNeeded: bin &- 1) ^ 0x80
+                            // Stored with the top bit flipped so a signed comparison orders bins.
+                            a[lane] = Bin(truncatingIfNeeded: bin) ^ flip
+                            b[lane] = Bin(truncatingIfNeeded: bin &- 1) ^ flip
                         }
                     }
                 }

@@ -1,70 +1,128 @@
-extension QuantizedForest {
-    /// Rows decided together by one vector compare: one byte a row.
-    typealias Lanes = SIMD32<Int8>
-    static let lanes = 32
+/// The lanes of one vector of bins: `SIMD32<Int8>` for byte bins, `SIMD16<Int16>` for 16-bit ones.
+///
+/// The kernel is generic over the width, but the vector operations it needs are requirements here,
+/// implemented on each concrete type: in generic code, `.>` or `&+` resolve to the `SIMD` protocol's
+/// lane-by-lane fallbacks (specialization does not switch them to the concrete types' vector
+/// instructions), which measured hundreds of times slower. Masks are kept as vectors, a true lane all
+/// ones.
+protocol BinLanes: SIMD where Scalar: FixedWidthInteger & SignedInteger {
     /// The top levels decided with vector compares. Level `k` costs `2ᵏ` compares and about as many
-    /// selects for `lanes` rows; past level 5 a scalar step per row is cheaper.
-    static let vectorLevels = 6
-    /// Space the kernel needs for intermediate masks: one level's pairs plus one decision per level.
+    /// selects per vector; past this level a scalar step per row is cheaper (measured).
+    static var vectorLevels: Int { get }
+    /// All ones in the lanes where `a` is greater than `b` (signed).
+    static func greater(_ a: Self, _ b: Self) -> Self
+    /// `whenClear` in the lanes where `mask` is zero, `whenSet` where it is all ones.
+    static func pick(_ whenClear: Self, _ whenSet: Self, by mask: Self) -> Self
+    /// `2 × path + 1` in the lanes where `decision` is all ones, `2 × path` elsewhere.
+    static func append(_ decision: Self, to path: Self) -> Self
+}
+
+extension SIMD32<Int8>: BinLanes {
+    static var vectorLevels: Int { 6 }  // level 6 would cost about 10 operations a row, a scalar step 8
+
+    @inline(__always)
+    static func greater(_ a: Self, _ b: Self) -> Self { unsafeBitCast(a .> b, to: Self.self) }
+
+    @inline(__always)
+    static func pick(_ whenClear: Self, _ whenSet: Self, by mask: Self) -> Self {
+        let set = unsafeBitCast(mask, to: SIMDMask<Self>.self)
+        let clear = unsafeBitCast(whenClear, to: SIMDMask<Self>.self)
+        return unsafeBitCast(
+            (clear .& .!set) .| (unsafeBitCast(whenSet, to: SIMDMask<Self>.self) .& set), to: Self.self)
+    }
+
+    @inline(__always)
+    static func append(_ decision: Self, to path: Self) -> Self { path &+ path &- decision }
+}
+
+extension SIMD16<Int16>: BinLanes {
+    static var vectorLevels: Int { 4 }  // half the lanes of bytes: the break-even comes a level sooner
+
+    @inline(__always)
+    static func greater(_ a: Self, _ b: Self) -> Self { unsafeBitCast(a .> b, to: Self.self) }
+
+    @inline(__always)
+    static func pick(_ whenClear: Self, _ whenSet: Self, by mask: Self) -> Self {
+        let set = unsafeBitCast(mask, to: SIMDMask<Self>.self)
+        let clear = unsafeBitCast(whenClear, to: SIMDMask<Self>.self)
+        return unsafeBitCast(
+            (clear .& .!set) .| (unsafeBitCast(whenSet, to: SIMDMask<Self>.self) .& set), to: Self.self)
+    }
+
+    @inline(__always)
+    static func append(_ decision: Self, to path: Self) -> Self { path &+ path &- decision }
+}
+
+extension QuantizedForest {
+    /// Bytes one vector of bins spans, whatever their width.
+    static let vectorBytes = 32
+    /// The most levels any width decides with vectors.
+    static let vectorLevels = max(SIMD32<Int8>.vectorLevels, SIMD16<Int16>.vectorLevels)
+    /// Intermediate masks the kernel keeps (as vectors): one level's pairs plus one decision per level.
     static let scratchMasks = (1 << (vectorLevels - 1)) + vectorLevels
 
     /// Adds the leaf of `tree` that each of `rows` rows reaches to `out`.
     ///
-    /// `columns` holds the block's bins as `FeatureBins.fill` wrote them, `groupBytes` apart per group of
-    /// `lanes` rows. For each group, every node of the top levels is compared for all lanes at once
-    /// (Swift lowers `.>` on `SIMD32<Int8>` to byte compares, and `.&`/`.|` on masks to vector
-    /// selects), and each row's decision is picked from its node's by the decisions above it. Deeper
-    /// levels continue one row at a time.
+    /// `columns` holds the block's bins as `FeatureBins.fill` wrote them, `groupBytes` apart per
+    /// vector of rows. For each vector, every node of the top levels is compared for all lanes at once
+    /// (Swift lowers `.>` on these vectors to vector compares, and `.&`/`.|` on masks to vector selects;
+    /// bitwise operators on the integer vectors themselves become per-lane loops, so none are used;
+    /// see `BinLanes`), and each row's decision is picked from its node's by the decisions above it. Deeper levels
+    /// continue one row at a time.
     @inline(__always)
-    func walk(
+    func walk<Lanes: BinLanes>(
         _ tree: PerfectTree, columns: UnsafeRawPointer, groupBytes: Int, rows: Int,
         into out: UnsafeMutablePointer<Float>, nodes: UnsafePointer<Node>, splats: UnsafePointer<Lanes>,
-        leaves: UnsafePointer<Float>, scratch: UnsafeMutablePointer<SIMDMask<Lanes>>,
+        leaves: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Lanes>,
         positions: UnsafeMutablePointer<Int32>
     ) {
+        let lanes = Lanes.scalarCount
         let treeNodes = nodes + tree.nodeOffset
         let treeSplats = splats + tree.nodeOffset
         let treeLeaves = leaves + tree.leafOffset
-        let levels = min(tree.depth, Self.vectorLevels)
-        let firstLeaf = (1 << tree.depth) - 1
+        let levels = min(tree.depth, Lanes.vectorLevels)
+        let firstLeaf = Int32((1 << tree.depth) - 1)
+        // The heap index of the first node below the vector levels.
+        let firstVisited = Int32((1 << levels) - 1)
         var group = 0
         var row = 0
         while row < rows {
             let groupColumns = columns + group * groupBytes
             let reached = Self.decide(
                 groupColumns.assumingMemoryBound(to: Lanes.self), nodes: treeNodes, splats: treeSplats,
-                levels: levels,
-                scratch: scratch)
-            let count = min(Self.lanes, rows - row)
+                levels: levels, scratch: scratch)
+            let count = min(lanes, rows &- row)
+            let rowOut = out + row
             withUnsafeBytes(of: reached) { reached in
-                for lane in 0..<count { positions[lane] = (1 << levels) - 1 + Int32(reached[lane]) }
-            }
-            if tree.depth > levels {
+                let paths = reached.bindMemory(to: Lanes.Scalar.self)
+                if tree.depth <= levels {
+                    for lane in 0..<count { rowOut[lane] += treeLeaves[Int(paths[lane])] }
+                    return
+                }
+                for lane in 0..<count {
+                    positions[lane] = Int32(truncatingIfNeeded: paths[lane]) &+ firstVisited
+                }
                 Self.continueWalk(
-                    groupColumns.assumingMemoryBound(to: Int8.self), nodes: treeNodes,
-                    levels: tree.depth - levels, lanes: count, positions: positions)
+                    groupColumns.assumingMemoryBound(to: Lanes.Scalar.self), lanes: lanes, nodes: treeNodes,
+                    levels: tree.depth &- levels, count: count, positions: positions)
+                for lane in 0..<count { rowOut[lane] += treeLeaves[Int(positions[lane] &- firstLeaf)] }
             }
-            for lane in 0..<count {
-                out[row + lane] += treeLeaves[Int(positions[lane]) - firstLeaf]
-            }
-            row += count
-            group += 1
+            row &+= count
+            group &+= 1
         }
     }
 
     /// The path of every lane through the top `levels` levels, as a number whose bits are the
     /// decisions (1 = right), the root's first.
     @inline(__always)
-    static func decide(
+    static func decide<Lanes: BinLanes>(
         _ columns: UnsafePointer<Lanes>, nodes: UnsafePointer<Node>, splats: UnsafePointer<Lanes>,
-        levels: Int,
-        scratch: UnsafeMutablePointer<SIMDMask<Lanes>>
+        levels: Int, scratch: UnsafeMutablePointer<Lanes>
     ) -> Lanes {
         let decisions = scratch + (1 << (vectorLevels - 1))
-        var last = columns[Int(nodes[0].column)] .> splats[0]
+        var last = Lanes.greater(columns[Int(nodes[0].column)], splats[0])
         decisions[0] = last
-        // A true mask lane is all ones (-1), so subtracting the mask adds the decision bit.
-        var path = Lanes() &- unsafeBitCast(last, to: Lanes.self)
+        var path = Lanes.append(last, to: Lanes())
         var level = 1
         while level < levels {
             let first = (1 &<< level) &- 1
@@ -75,9 +133,9 @@ extension QuantizedForest {
             while j < count {
                 let left = first &+ j
                 let right = left &+ 1
-                let goesLeft = columns[Int(nodes[left].column)] .> splats[left]
-                let goesRight = columns[Int(nodes[right].column)] .> splats[right]
-                scratch[j &>> 1] = (goesLeft .& .!last) .| (goesRight .& last)
+                let goesLeft = Lanes.greater(columns[Int(nodes[left].column)], splats[left])
+                let goesRight = Lanes.greater(columns[Int(nodes[right].column)], splats[right])
+                scratch[j &>> 1] = Lanes.pick(goesLeft, goesRight, by: last)
                 j &+= 2
             }
             // ...then by each earlier decision, halving the candidates, up to the root's.
@@ -87,7 +145,7 @@ extension QuantizedForest {
                 let mask = decisions[decision]
                 var i = 0
                 while i < width {
-                    scratch[i &>> 1] = (scratch[i] .& .!mask) .| (scratch[i &+ 1] .& mask)
+                    scratch[i &>> 1] = Lanes.pick(scratch[i], scratch[i &+ 1], by: mask)
                     i &+= 2
                 }
                 width &>>= 1
@@ -95,7 +153,7 @@ extension QuantizedForest {
             }
             last = scratch[0]
             decisions[level] = last
-            path = path &+ path &- unsafeBitCast(last, to: Lanes.self)
+            path = Lanes.append(last, to: path)
             level &+= 1
         }
         return path
@@ -104,16 +162,16 @@ extension QuantizedForest {
     /// Walks `levels` more levels one lane at a time, level by level over all lanes so the lanes'
     /// independent walks overlap. `positions` holds heap indices.
     @inline(__always)
-    static func continueWalk(
-        _ bytes: UnsafePointer<Int8>, nodes: UnsafePointer<Node>, levels: Int, lanes count: Int,
+    static func continueWalk<Bin: FixedWidthInteger & SignedInteger>(
+        _ bins: UnsafePointer<Bin>, lanes: Int, nodes: UnsafePointer<Node>, levels: Int, count: Int,
         positions: UnsafeMutablePointer<Int32>
     ) {
         for _ in 0..<levels {
             for lane in 0..<count {
                 let position = positions[lane]
                 let node = nodes[Int(position)]
-                let byte = bytes[Int(node.column) &* lanes &+ lane]
-                positions[lane] = position &* 2 &+ 1 &+ (byte > node.threshold ? 1 : 0)
+                let bin = Int16(truncatingIfNeeded: bins[Int(node.column) &* lanes &+ lane])
+                positions[lane] = position &* 2 &+ 1 &+ (bin > node.threshold ? 1 : 0)
             }
         }
     }

@@ -7,15 +7,13 @@
 /// `QuantizedForest+Kernel.swift`). A leaf above the last level is padded with nodes that always go
 /// left down to a copy of its value, which changes no score.
 struct QuantizedForest: Sendable {
-    /// A split over bins: the row goes right when its byte in `column` is greater than `threshold`
-    /// (signed). `column` is `2 × feature`, or `2 × feature + 1` when a missing value goes right: the
-    /// two columns hold the bins shifted so that bin 0 (missing) sorts first or last.
+    /// A split over bins: the row goes right when its bin in `column` is greater than `threshold`
+    /// (signed, of the forest's `BinWidth`). `column` is `2 × feature`, or `2 × feature + 1` when a
+    /// missing value goes right: the two columns hold the bins shifted so that bin 0 (missing) sorts
+    /// first or last.
     struct Node: Sendable, Equatable {
         var column: UInt16
-        var threshold: Int8
-
-        /// Padding below a leaf: no byte is greater than 127, so every row goes left.
-        static let alwaysLeft = Node(column: 0, threshold: .max)
+        var threshold: Int16
     }
 
     /// A tree in perfect layout: `2^depth - 1` nodes from `nodeOffset`, `2^depth` leaves from
@@ -38,8 +36,10 @@ struct QuantizedForest: Sendable {
     let bins: FeatureBins
     let steps: [Step]
     let nodes: [Node]
-    /// Each node's threshold repeated in every lane, so a compare reads it with one load.
-    let splats: [Lanes]
+    /// Each node's threshold repeated in every lane, so a compare reads it with one load; only the
+    /// array of the forest's width is filled.
+    let byteSplats: [SIMD32<Int8>]
+    let wordSplats: [SIMD16<Int16>]
     let leaves: [Float]
 
     /// How many trees take the quantized kernel.
@@ -66,7 +66,8 @@ struct QuantizedForest: Sendable {
                 continue
             }
             let perfect = PerfectTree(nodeOffset: nodes.count, leafOffset: leaves.count, depth: tree.depth)
-            nodes += [Node](repeating: .alwaysLeft, count: (1 << tree.depth) - 1)
+            nodes += [Node](
+                repeating: Node(column: 0, threshold: bins.width.alwaysLeft), count: (1 << tree.depth) - 1)
             leaves += [Float](repeating: 0, count: 1 << tree.depth)
             Self.place(
                 Int(tree.root), at: 0, level: 0, tree: perfect, source: source, bins: bins, nodes: &nodes,
@@ -76,7 +77,9 @@ struct QuantizedForest: Sendable {
         self.bins = bins
         self.steps = steps
         self.nodes = nodes
-        self.splats = nodes.map { Lanes(repeating: $0.threshold) }
+        self.byteSplats =
+            bins.width == .byte ? nodes.map { SIMD32(repeating: Int8(truncatingIfNeeded: $0.threshold)) } : []
+        self.wordSplats = bins.width == .word ? nodes.map { SIMD16(repeating: $0.threshold) } : []
         self.leaves = leaves
     }
 
@@ -108,11 +111,12 @@ struct QuantizedForest: Sendable {
             let feature = Int(node.featureAndMissingRight & ~XGBoostModel.Node.missingRightBit)
             let missingRight = node.featureAndMissingRight & XGBoostModel.Node.missingRightBit != 0
             let i = bins.index(of: node.threshold, feature: feature)
-            // Go right when bin ≥ i + 2. Column a holds bin - 128, column b holds bin - 129 with
-            // bin 0 wrapped to 127 (so a missing value goes right).
+            // Go right when bin ≥ i + 2. Column a holds bin - bias, column b holds bin - 1 - bias
+            // with bin 0 wrapped to the largest value (so a missing value goes right).
+            let bias = bins.width.bias
             nodes[tree.nodeOffset + position] = Node(
                 column: UInt16(2 * feature + (missingRight ? 1 : 0)),
-                threshold: Int8(missingRight ? i - 128 : i + 1 - 128))
+                threshold: Int16(missingRight ? i - bias : i + 1 - bias))
         }
         // A leaf above the last level: padding sends every row left, so only the left copy is reached.
         let left = isLeaf ? index : Int(node.firstChild)

@@ -3,27 +3,33 @@ extension XGBoostModel {
     struct KernelBuffers {
         let nodes: UnsafePointer<Node>
         let quantizedNodes: UnsafePointer<QuantizedForest.Node>
-        let splats: UnsafePointer<QuantizedForest.Lanes>
+        let byteSplats: UnsafePointer<SIMD32<Int8>>
+        let wordSplats: UnsafePointer<SIMD16<Int16>>
         let leaves: UnsafePointer<Float>
-        let scratch: UnsafeMutablePointer<SIMDMask<QuantizedForest.Lanes>>
+        /// Room for `QuantizedForest.scratchMasks` masks of either width.
+        let scratch: UnsafeMutableRawPointer
         let positions: UnsafeMutablePointer<Int32>
     }
 
     func withKernelBuffers(_ body: (KernelBuffers) -> Void) {
         withUnsafeTemporaryAllocation(of: Int32.self, capacity: Self.blockSize) { positions in
             withUnsafeTemporaryAllocation(
-                of: SIMDMask<QuantizedForest.Lanes>.self, capacity: QuantizedForest.scratchMasks
+                byteCount: QuantizedForest.scratchMasks * QuantizedForest.vectorBytes, alignment: 64
             ) { scratch in
                 nodes.withUnsafeBufferPointer { nodes in
                     forest.nodes.withUnsafeBufferPointer { quantizedNodes in
-                        forest.splats.withUnsafeBufferPointer { splats in
-                            forest.leaves.withUnsafeBufferPointer { leaves in
-                                body(
-                                    KernelBuffers(
-                                        nodes: Self.address(nodes),
-                                        quantizedNodes: Self.address(quantizedNodes),
-                                        splats: Self.address(splats), leaves: Self.address(leaves),
-                                        scratch: scratch.baseAddress!, positions: positions.baseAddress!))
+                        forest.byteSplats.withUnsafeBufferPointer { byteSplats in
+                            forest.wordSplats.withUnsafeBufferPointer { wordSplats in
+                                forest.leaves.withUnsafeBufferPointer { leaves in
+                                    body(
+                                        KernelBuffers(
+                                            nodes: Self.address(nodes),
+                                            quantizedNodes: Self.address(quantizedNodes),
+                                            byteSplats: Self.address(byteSplats),
+                                            wordSplats: Self.address(wordSplats),
+                                            leaves: Self.address(leaves),
+                                            scratch: scratch.baseAddress!, positions: positions.baseAddress!))
+                                }
                             }
                         }
                     }

@@ -6,9 +6,12 @@ import Foundation
 /// the node's default direction), and leaf values are added in `Float`, tree by tree in model order,
 /// starting from the margin of `base_score`, as XGBoost's CPU predictor does.
 ///
-/// Speed: rows are walked through each tree in blocks, one level at a time for the whole block, so
-/// the inner loop has many independent rows and no data-dependent branches (see
-/// `scoreBlock`). A row-at-a-time walk is bound by branch mispredictions and runs several times slower.
+/// Speed: rows are scored in blocks of 256. Each block's features are first replaced by their bins
+/// (`FeatureBins`: exact, one binary search per value), then each tree is walked for the whole block
+/// before the next. Trees whose features all have bins take the quantized kernel
+/// (`QuantizedForest`): their top levels are decided for 16 or 32 rows at once with vector compares,
+/// without branches. Other trees take the float walk (`walkPlain`), one level at a time for the whole
+/// block. A row-at-a-time walk is bound by branch mispredictions and runs several times slower.
 public struct XGBoostModel: Scorer {
     /// The objectives whose output transform this scorer knows.
     public enum Objective: String, Sendable, CaseIterable {
@@ -56,6 +59,14 @@ public struct XGBoostModel: Scorer {
     public var treeCount: Int { trees.count }
     /// The deepest tree's depth (edges from root to leaf).
     public var maxDepth: Int { trees.map(\.depth).max() ?? 0 }
+    /// The levels a row is walked through, over all trees: the unit of work a scorer's speed is
+    /// measured in (one node visit each).
+    public var levelsPerRow: Int { trees.reduce(0) { $0 + $1.depth } }
+    /// How many trees the quantized kernel walks (the rest take the float path), and the width of
+    /// its bins in bits.
+    public var quantizedPath: (trees: Int, binBits: Int) {
+        (forest.quantizedTreeCount, forest.bins.width == .byte ? 8 : 16)
+    }
 
     /// Rows scored together: each tree is walked for the whole block before the next, so the tree
     /// stays in L1 while the block's bins (256 rows × 2 bytes a feature) do too.
@@ -69,18 +80,23 @@ public struct XGBoostModel: Scorer {
         var missing = 0
         for value in features where value.isNaN { missing += 1 }
         guard let base = features.baseAddress, let out = scores.baseAddress else { return missing }
-        let groupBytes = featureCount * 2 * QuantizedForest.lanes
+        let groupBytes = featureCount * 2 * QuantizedForest.vectorBytes
+        let width = forest.bins.width
         withUnsafeTemporaryAllocation(
-            byteCount: groupBytes * (Self.blockSize / QuantizedForest.lanes), alignment: 64
+            byteCount: groupBytes * (Self.blockSize / width.lanes), alignment: 64
         ) { columns in
             columns.initializeMemory(as: UInt8.self, repeating: 0)
             withKernelBuffers { buffers in
                 var start = 0
                 while start < scores.count {
                     let count = min(Self.blockSize, scores.count - start)
-                    scoreBlock(
-                        base + start * featureCount, rows: count, into: out + start,
-                        columns: columns.baseAddress!, groupBytes: groupBytes, buffers: buffers)
+                    let block = Block(
+                        features: base + start * featureCount, rows: count, out: out + start,
+                        columns: columns.baseAddress!, groupBytes: groupBytes)
+                    switch width {
+                    case .byte: scoreBlock(block, splats: buffers.byteSplats, buffers: buffers)
+                    case .word: scoreBlock(block, splats: buffers.wordSplats, buffers: buffers)
+                    }
                     start += count
                 }
             }
@@ -88,32 +104,40 @@ public struct XGBoostModel: Scorer {
         return missing
     }
 
-    /// Scores up to `blockSize` rows: bins them once, then adds every tree's leaf in model order
-    /// (the order XGBoost adds them in, so sums are bit-identical), each tree by its own path.
+    /// Up to `blockSize` rows and where their bins and scores go.
+    private struct Block {
+        var features: UnsafePointer<Float>
+        var rows: Int
+        var out: UnsafeMutablePointer<Float>
+        var columns: UnsafeMutableRawPointer
+        var groupBytes: Int
+    }
+
+    /// Scores a block: bins it once, then adds every tree's leaf in model order (the order XGBoost adds
+    /// them in, so sums are bit-identical), each tree by its own path.
     @inline(__always)
-    private func scoreBlock(
-        _ features: UnsafePointer<Float>, rows: Int, into out: UnsafeMutablePointer<Float>,
-        columns: UnsafeMutableRawPointer, groupBytes: Int, buffers: KernelBuffers
+    private func scoreBlock<Lanes: BinLanes>(
+        _ block: Block, splats: UnsafePointer<Lanes>, buffers: KernelBuffers
     ) {
+        let scratch = buffers.scratch.bindMemory(to: Lanes.self, capacity: QuantizedForest.scratchMasks)
         forest.bins.fill(
-            columns: columns.assumingMemoryBound(to: UInt8.self), features: features, rows: rows,
-            featureCount: featureCount, lanes: QuantizedForest.lanes)
-        for row in 0..<rows { out[row] = baseMargin }
+            Lanes.Scalar.self, columns: block.columns, features: block.features, rows: block.rows,
+            featureCount: featureCount)
+        for row in 0..<block.rows { block.out[row] = baseMargin }
         for step in forest.steps {
             switch step {
             case .quantized(let tree):
                 forest.walk(
-                    tree, columns: columns, groupBytes: groupBytes, rows: rows, into: out,
-                    nodes: buffers.quantizedNodes, splats: buffers.splats, leaves: buffers.leaves,
-                    scratch: buffers.scratch,
-                    positions: buffers.positions)
+                    tree, columns: block.columns, groupBytes: block.groupBytes, rows: block.rows,
+                    into: block.out, nodes: buffers.quantizedNodes, splats: splats,
+                    leaves: buffers.leaves, scratch: scratch, positions: buffers.positions)
             case .plain(let tree):
                 walkPlain(
-                    tree, features: features, rows: rows, into: out, nodes: buffers.nodes,
-                    positions: buffers.positions)
+                    tree, features: block.features, rows: block.rows, into: block.out,
+                    nodes: buffers.nodes, positions: buffers.positions)
             }
         }
-        finish(out, rows: rows)
+        finish(block.out, rows: block.rows)
     }
 
     /// XGBoost's `common::Sigmoid`, in `Float` as XGBoost computes it.
