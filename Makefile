@@ -181,7 +181,8 @@ model: services venv build
 	$(VENV)/bin/python jobs/models/train_fraud_risk.py --database-url "$(DATABASE_URL)" \
 	  --psql $(PG_BIN)/psql --out jobs/models --fixture Tests/PrescoreCoreTests/Fixtures
 
-## Benchmarks: scoring throughput against XGBoost's own inplace_predict, on the same rows.
+## Benchmarks: scoring throughput against XGBoost's own inplace_predict, on the same rows (the demo
+## model and two other shapes: depth 8 × 300 trees, and features with about a thousand thresholds).
 bench: services venv $(MLSERVER_VENV)/.ready
 	swift build -c release --product prescore
 	swift build -c release --product prescore-bench
@@ -189,6 +190,16 @@ bench: services venv $(MLSERVER_VENV)/.ready
 	.build/release/prescore demo seed --entities $(ENTITIES)
 	.build/release/prescore-bench scoring --model jobs/models/fraud_risk.json --rows $(ENTITIES) \
 	  --python $(VENV)/bin/python --psql $(PG_BIN)/psql --work-dir $(RUN)/bench
+	@mkdir -p $(RUN)/bench/shapes
+	$(VENV)/bin/python Sources/PrescoreBench/xgboost_train_shape.py --database-url "$(DATABASE_URL)" \
+	  --psql $(PG_BIN)/psql --depth 8 --trees 300 --out $(RUN)/bench/shapes/depth8.json
+	.build/release/prescore-bench scoring --model $(RUN)/bench/shapes/depth8.json --target 2 \
+	  --rows $(ENTITIES) --python $(VENV)/bin/python --psql $(PG_BIN)/psql --work-dir $(RUN)/bench
+	$(VENV)/bin/python Sources/PrescoreBench/xgboost_train_shape.py --database-url "$(DATABASE_URL)" \
+	  --psql $(PG_BIN)/psql --rows 1000000 --depth 6 --trees 200 --max-bin 8192 \
+	  --out $(RUN)/bench/shapes/bins8192.json
+	.build/release/prescore-bench scoring --model $(RUN)/bench/shapes/bins8192.json --target 2 \
+	  --rows $(ENTITIES) --python $(VENV)/bin/python --psql $(PG_BIN)/psql --work-dir $(RUN)/bench
 	.build/release/prescore-bench copy --rows $(ENTITIES) --psql $(PG_BIN)/psql
 	.build/release/prescore-bench batch --entities $(ENTITIES) --psql $(PG_BIN)/psql \
 	  --work-dir $(RUN)/bench/jobs
