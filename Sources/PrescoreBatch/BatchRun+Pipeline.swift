@@ -56,7 +56,7 @@ extension BatchRun {
                 continue
             }
             batch.scores = [Float](repeating: 0, count: batch.count)
-            _ = batch.features.withUnsafeBufferPointer { features in
+            _ = batch.withFeatures { features in
                 batch.scores.withUnsafeMutableBufferPointer { scorer.scoreInParallel(features, into: $0) }
             }
             counts.read += batch.count

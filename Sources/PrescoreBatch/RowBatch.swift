@@ -10,30 +10,53 @@ struct RowBatch: Sendable {
     private(set) var keyStarts: [Int] = [0]
     /// Rows whose key was NULL: they cannot be stored, so they count as failed.
     private(set) var nullKeys: [Bool] = []
-    private(set) var features: [Float]
+    /// Room for `capacity` rows of features, allocated once; the first `count` rows are filled.
+    private var features: [Float]
     /// Filled by the scoring stage; a non-finite score marks a failed row.
     var scores: [Float] = []
 
     init(capacity: Int, featureCount: Int) {
         self.featureCount = featureCount
-        features = []
-        features.reserveCapacity(capacity * featureCount)
+        features = [Float](repeating: .nan, count: capacity * featureCount)
         keyBytes.reserveCapacity(capacity * 8)
         keyStarts.reserveCapacity(capacity + 1)
         nullKeys.reserveCapacity(capacity)
     }
 
-    /// Adds a row: `appendKey` writes its key bytes (or reports NULL by returning false), then
-    /// `features` values follow through `appendFeature`.
-    mutating func appendRow(key: (inout [UInt8]) -> Bool, features fill: (inout [Float]) -> Void) {
+    /// Adds a row: `key` writes its key bytes (or reports NULL by returning false), then `fill` sets
+    /// its `featureCount` values in place (one buffer access a row, not one append a value). Only as
+    /// many rows as the batch was created with fit.
+    mutating func appendRow(
+        key: (inout [UInt8]) -> Bool, features fill: (UnsafeMutableBufferPointer<Float>) -> Void
+    ) {
         let isNull = !key(&keyBytes)
         keyStarts.append(keyBytes.count)
         nullKeys.append(isNull)
-        fill(&features)
+        let start = count * featureCount
+        features.withUnsafeMutableBufferPointer { features in
+            fill(UnsafeMutableBufferPointer(rebasing: features[start..<(start + featureCount)]))
+        }
         count += 1
     }
 
+    /// The filled rows' features, row-major.
+    func withFeatures<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
+        try features.withUnsafeBufferPointer {
+            try body(UnsafeBufferPointer(rebasing: $0[0..<(count * featureCount)]))
+        }
+    }
+
     func key(_ row: Int) -> ArraySlice<UInt8> { keyBytes[keyStarts[row]..<keyStarts[row + 1]] }
+
+    /// Calls `body` with a function that gives row `i`'s key bytes without copying or retaining
+    /// anything per row (the writer's hot loop).
+    func withKeys<R>(_ body: ((Int) -> UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try keyBytes.withUnsafeBytes { bytes in
+            try keyStarts.withUnsafeBufferPointer { starts in
+                try body { row in UnsafeRawBufferPointer(rebasing: bytes[starts[row]..<starts[row + 1]]) }
+            }
+        }
+    }
 
     func keyText(_ row: Int) -> String {
         nullKeys[row] ? "NULL" : String(decoding: key(row), as: UTF8.self)

@@ -36,7 +36,7 @@ struct SourceReader {
                     },
                     features: { features in
                         for field in 1..<fieldCount {
-                            features.append(row.double(field).map(Float.init) ?? .nan)
+                            features[field - 1] = row.double(field).map(Float.init) ?? .nan
                         }
                     })
                 if batch.count == batchSize {

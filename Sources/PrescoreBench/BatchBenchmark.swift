@@ -56,6 +56,9 @@ struct BatchBenchmark: ParsableCommand {
         let slower = min(copyRate, redisRate)
         func rate(_ value: Double) -> String { String(format: "%.2fM", value / 1e6) }
         func verdict(_ ok: Bool) -> String { ok ? "ok" : "MISSED" }
+        // Issue 14: three quarters of the slower limit at 1,000,000 entities, 0.6 at 10,000,000
+        // (the longer run also fills Redis past what its first million cost).
+        let share = entities > 1_000_000 ? 0.6 : 0.75
         print(
             """
 
@@ -64,7 +67,8 @@ struct BatchBenchmark: ParsableCommand {
                 \(summary.trimmingCharacters(in: .whitespacesAndNewlines))
               limit: PostgreSQL COPY binary:       \(rate(copyRate)) rows/s   ratio \(String(format: "%.2f", ours / copyRate))
               limit: redis-benchmark SET -P 64:    \(rate(redisRate)) keys/s   ratio \(String(format: "%.2f", ours / redisRate))
-              target >= half the slower limit (\(rate(slower / 2))/s) and >= 0.25M/s: \(verdict(ours >= slower / 2 && ours >= 250_000))
+              ratio to the slower limit: \(String(format: "%.2f", ours / slower)) \
+            (target >= \(String(format: "%.2f", share)), \(rate(slower * share))/s): \(verdict(ours >= slower * share))
               peak RSS of the run: \(String(format: "%.0f", peakMegabytes)) MB (target <= 200 MB): \(verdict(peakMegabytes <= 200))
               Redis memory: \(String(format: "%.1f", bytesPerScore)) bytes per score (target <= 16): \(verdict(bytesPerScore <= 16))
             """)

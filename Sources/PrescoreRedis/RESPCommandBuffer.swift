@@ -30,6 +30,17 @@ public struct RESPCommandBuffer: Sendable {
         appendNewline()
     }
 
+    /// An argument from raw bytes: the batch writer's keys and scores, copied with one `memcpy`
+    /// (the generic overload above is not specialized across modules, and looks up type metadata
+    /// on every call).
+    public mutating func appendArgument(_ argument: UnsafeRawBufferPointer) {
+        bytes.append(UInt8(ascii: "$"))
+        bytes.appendDecimal(Int64(argument.count))
+        appendNewline()
+        bytes.append(contentsOf: argument)
+        appendNewline()
+    }
+
     public mutating func appendArgument(_ text: String) {
         appendArgument(text.utf8)
     }

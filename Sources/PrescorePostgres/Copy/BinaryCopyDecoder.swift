@@ -15,8 +15,10 @@ public struct BinaryCopyDecoder: Sendable {
     public private(set) var isFinished = false
     /// Rows decoded so far.
     public private(set) var rowCount = 0
-    private var offsets: [Int] = []
-    private var lengths: [Int] = []
+    /// Each field of the row being decoded: where it starts and its length (-1 for NULL). Sized to
+    /// the widest row so far; written through one pointer a row, so decoding a field costs no
+    /// reference counting or uniqueness check.
+    private var fields: [BinaryCopyRow.Field] = []
 
     public init() {}
 
@@ -35,6 +37,9 @@ public struct BinaryCopyDecoder: Sendable {
             data.removeFirst(consumed)
             swap(&data, &pending)
         }
+        var fields: [BinaryCopyRow.Field] = []
+        swap(&fields, &self.fields)
+        defer { swap(&fields, &self.fields) }
         try data.withUnsafeBytes { buffer in
             if !headerDone {
                 let fixed = Self.signature.count + 8
@@ -47,37 +52,46 @@ public struct BinaryCopyDecoder: Sendable {
                 consumed = fixed + extensionLength
                 headerDone = true
             }
-            while !isFinished, let end = try rowEnd(buffer, from: consumed) {
+            while !isFinished, buffer.count - consumed >= 2 {
                 let fieldCount = Int(Self.int16(buffer, consumed))
                 if fieldCount == -1 {
                     isFinished = true
-                    consumed = end
+                    consumed += 2
                     break
                 }
-                try body(BinaryCopyRow(buffer: buffer, offsets: offsets, lengths: lengths, count: fieldCount))
+                guard fieldCount >= 0 else { throw Self.violation("negative field count \(fieldCount)") }
+                if fields.count < fieldCount {
+                    fields = [BinaryCopyRow.Field](repeating: .init(offset: 0, length: -1), count: fieldCount)
+                }
+                let complete = try fields.withUnsafeMutableBufferPointer { fields in
+                    guard
+                        let end = try Self.rowEnd(
+                            buffer, from: consumed, fieldCount: fieldCount, into: fields)
+                    else { return false }
+                    try body(
+                        BinaryCopyRow(buffer: buffer, fields: UnsafeBufferPointer(fields), count: fieldCount))
+                    consumed = end
+                    return true
+                }
+                guard complete else { break }
                 rowCount += 1
-                consumed = end
             }
         }
     }
 
-    /// Where the row starting at `start` ends, or nil when `buffer` does not hold all of it yet.
-    /// Fills `offsets` and `lengths` with the row's fields.
-    private mutating func rowEnd(_ buffer: UnsafeRawBufferPointer, from start: Int) throws -> Int? {
-        guard buffer.count - start >= 2 else { return nil }
-        let fieldCount = Int(Self.int16(buffer, start))
-        if fieldCount == -1 { return start + 2 }
-        guard fieldCount >= 0 else { throw Self.violation("negative field count \(fieldCount)") }
-        offsets.removeAll(keepingCapacity: true)
-        lengths.removeAll(keepingCapacity: true)
+    /// Where the row of `fieldCount` fields starting at `start` ends, or nil when `buffer` does not
+    /// hold all of it yet. Fills `fields` with the row's fields.
+    private static func rowEnd(
+        _ buffer: UnsafeRawBufferPointer, from start: Int, fieldCount: Int,
+        into fields: UnsafeMutableBufferPointer<BinaryCopyRow.Field>
+    ) throws -> Int? {
         var position = start + 2
-        for _ in 0..<fieldCount {
+        for field in 0..<fieldCount {
             guard buffer.count - position >= 4 else { return nil }
-            let length = Int(Self.int32(buffer, position))
+            let length = Int(int32(buffer, position))
             position += 4
-            guard length >= -1 else { throw Self.violation("negative field length \(length)") }
-            offsets.append(position)
-            lengths.append(length)
+            guard length >= -1 else { throw violation("negative field length \(length)") }
+            fields[field] = BinaryCopyRow.Field(offset: position, length: length)
             if length > 0 {
                 guard buffer.count - position >= length else { return nil }
                 position += length
@@ -102,30 +116,35 @@ public struct BinaryCopyDecoder: Sendable {
 /// One decoded row: its fields as views into the decoder's buffer. Valid only during the callback that
 /// received it; keep values, never the row.
 public struct BinaryCopyRow {
+    struct Field {
+        var offset: Int
+        var length: Int
+    }
+
     private let buffer: UnsafeRawBufferPointer
-    private let offsets: [Int]
-    private let lengths: [Int]
+    private let fields: UnsafeBufferPointer<Field>
     public let count: Int
 
-    init(buffer: UnsafeRawBufferPointer, offsets: [Int], lengths: [Int], count: Int) {
+    init(buffer: UnsafeRawBufferPointer, fields: UnsafeBufferPointer<Field>, count: Int) {
         self.buffer = buffer
-        self.offsets = offsets
-        self.lengths = lengths
+        self.fields = fields
         self.count = count
     }
 
-    public func isNull(_ field: Int) -> Bool { lengths[field] == -1 }
+    public func isNull(_ field: Int) -> Bool { fields[field].length == -1 }
 
     /// A field's raw bytes (valid only during the callback), or nil when NULL.
     public func bytes(_ field: Int) -> UnsafeRawBufferPointer? {
-        guard lengths[field] >= 0 else { return nil }
-        return UnsafeRawBufferPointer(rebasing: buffer[offsets[field]..<(offsets[field] + lengths[field])])
+        let field = fields[field]
+        guard field.length >= 0 else { return nil }
+        return UnsafeRawBufferPointer(rebasing: buffer[field.offset..<(field.offset + field.length)])
     }
 
     /// An `int2`, `int4` or `int8` field (by its length), or nil when NULL.
     public func integer(_ field: Int) -> Int64? {
-        let offset = offsets[field]
-        switch lengths[field] {
+        let field = fields[field]
+        let offset = field.offset
+        switch field.length {
         case 8: return Int64(bigEndian: buffer.loadUnaligned(fromByteOffset: offset, as: Int64.self))
         case 4: return Int64(Int32(bigEndian: buffer.loadUnaligned(fromByteOffset: offset, as: Int32.self)))
         case 2: return Int64(Int16(bigEndian: buffer.loadUnaligned(fromByteOffset: offset, as: Int16.self)))
@@ -135,8 +154,9 @@ public struct BinaryCopyRow {
 
     /// A `float8` (or `float4`, by its length) field, or nil when NULL.
     public func double(_ field: Int) -> Double? {
-        let offset = offsets[field]
-        switch lengths[field] {
+        let field = fields[field]
+        let offset = field.offset
+        switch field.length {
         case 8:
             return Double(
                 bitPattern: UInt64(bigEndian: buffer.loadUnaligned(fromByteOffset: offset, as: UInt64.self)))
