@@ -22,17 +22,33 @@ import Testing
             let input = forest.rows(rows)
             var fast = [Float](repeating: 0, count: rows)
             var plain = [Float](repeating: 1, count: rows)
+            input.withUnsafeBufferPointer { input in
+                fast.withUnsafeMutableBufferPointer { model.scoreQuantized(input, into: $0) }
+                plain.withUnsafeMutableBufferPointer { model.scorePlain(input, into: $0) }
+            }
+            for row in 0..<rows where fast[row].bitPattern != plain[row].bitPattern {
+                Issue.record("row \(row): quantized \(fast[row]) vs plain \(plain[row])")
+                break
+            }
+        }
+    }
+
+    /// `score` takes either path by row count and counts missing values either way.
+    @Test func scoreEqualsBothPathsAndCountsMissingValues() throws {
+        let forest = RandomForest(seed: 3, trees: 20, depth: 7, features: 4, distinctThresholds: 100)
+        let model = try forest.model()
+        for rows in [1, XGBoostModel.quantizedMinimumRows - 1, XGBoostModel.quantizedMinimumRows, 300] {
+            let input = forest.rows(rows)
+            var scores = [Float](repeating: 0, count: rows)
+            var plain = [Float](repeating: 1, count: rows)
             let missing = input.withUnsafeBufferPointer { input in
-                fast.withUnsafeMutableBufferPointer { model.score(input, into: $0) }
+                scores.withUnsafeMutableBufferPointer { model.score(input, into: $0) }
             }
             input.withUnsafeBufferPointer { input in
                 plain.withUnsafeMutableBufferPointer { model.scorePlain(input, into: $0) }
             }
             #expect(missing == input.count { $0.isNaN })
-            for row in 0..<rows where fast[row].bitPattern != plain[row].bitPattern {
-                Issue.record("row \(row): quantized \(fast[row]) vs plain \(plain[row])")
-                break
-            }
+            #expect(scores.map(\.bitPattern) == plain.map(\.bitPattern))
         }
     }
 

@@ -3,8 +3,8 @@
 /// The kernel is generic over the width, but the vector operations it needs are requirements here,
 /// implemented on each concrete type: in generic code, `.>` or `&+` resolve to the `SIMD` protocol's
 /// lane-by-lane fallbacks (specialization does not switch them to the concrete types' vector
-/// instructions), which measured hundreds of times slower. Masks are kept as vectors, a true lane all
-/// ones.
+/// instructions), which measured hundreds of times slower. So each conformance spells out the same
+/// few lines for its own type. Masks are kept as vectors, a true lane all ones.
 protocol BinLanes: SIMD where Scalar: FixedWidthInteger & SignedInteger {
     /// The top levels decided with vector compares. Level `k` costs `2ᵏ` compares and about as many
     /// selects per vector; past this level a scalar step per row is cheaper (measured).

@@ -1,5 +1,6 @@
 /// The trees of an `XGBoostModel` compiled for the quantized kernel: each tree that qualifies is stored
-/// as a perfect binary tree over byte-sized bins (see `FeatureBins`), the rest stay on the float path.
+/// as a perfect binary tree over 8- or 16-bit bins (see `FeatureBins`), the rest stay on the float
+/// path.
 ///
 /// Why perfect trees: a tree of depth `d` padded to `2ᵈ - 1` split nodes in heap order needs no child
 /// pointers (the children of node `i` are `2i + 1` and `2i + 2`), and every row ends at leaf index

@@ -71,6 +71,9 @@ public struct XGBoostModel: Scorer {
     /// Rows scored together: each tree is walked for the whole block before the next, so the tree
     /// stays in L1 while the block's bins (256 rows × 2 bytes a feature) do too.
     static let blockSize = 256
+    /// Fewer rows take the float walk: the kernel decides a whole vector of rows (16 or 32) at the
+    /// cost of one, so a realtime fallback's single row would pay for 32.
+    static let quantizedMinimumRows = 8
 
     @discardableResult
     public func score(
@@ -79,7 +82,20 @@ public struct XGBoostModel: Scorer {
         precondition(features.count == scores.count * featureCount, "feature block size mismatch")
         var missing = 0
         for value in features where value.isNaN { missing += 1 }
-        guard let base = features.baseAddress, let out = scores.baseAddress else { return missing }
+        if scores.count < Self.quantizedMinimumRows {
+            scorePlain(features, into: scores)
+        } else {
+            scoreQuantized(features, into: scores)
+        }
+        return missing
+    }
+
+    /// Scores with the quantized kernel wherever it applies (any number of rows; `score` sends
+    /// small ones to the float walk).
+    func scoreQuantized(
+        _ features: UnsafeBufferPointer<Float>, into scores: UnsafeMutableBufferPointer<Float>
+    ) {
+        guard let base = features.baseAddress, let out = scores.baseAddress else { return }
         let groupBytes = featureCount * 2 * QuantizedForest.vectorBytes
         let width = forest.bins.width
         withUnsafeTemporaryAllocation(
@@ -101,7 +117,6 @@ public struct XGBoostModel: Scorer {
                 }
             }
         }
-        return missing
     }
 
     /// Up to `blockSize` rows and where their bins and scores go.
