@@ -86,7 +86,7 @@ import Testing
             let run = try #require(try fixture.store.published())
             #expect(run.rows == 1_000)
             #expect(
-                run.buckets == ScoreLayout.bucketCount(expectedRows: 8_000), "16 scores a bucket, not one")
+                run.buckets == ScoreLayout.bucketCount(expectedRows: 8_000), "8 scores a bucket, not one")
             #expect(try fixture.score(777)?.score == 0.777)
         }
     }

@@ -20,11 +20,11 @@ import Testing
         #expect(ScoreLayout.bucket(ofKey: key.utf8, bucketCount: 1) == 0)
     }
 
-    @Test func bucketCountAimsAt128EntitiesABucket() {
+    @Test func bucketCountAims64EntitiesABucket() {
         #expect(ScoreLayout.bucketCount(expectedRows: 0) == 1)
-        #expect(ScoreLayout.bucketCount(expectedRows: 128) == 1)
-        #expect(ScoreLayout.bucketCount(expectedRows: 129) == 2)
-        #expect(ScoreLayout.bucketCount(expectedRows: 200_000) == 1563)
+        #expect(ScoreLayout.bucketCount(expectedRows: 64) == 1)
+        #expect(ScoreLayout.bucketCount(expectedRows: 65) == 2)
+        #expect(ScoreLayout.bucketCount(expectedRows: 200_000) == 3125)
     }
 
     @Test func scoresAreFourLittleEndianBytes() {
