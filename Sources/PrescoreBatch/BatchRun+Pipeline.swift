@@ -44,6 +44,15 @@ extension BatchRun {
                         source.cancelCurrentStatement()  // …or at once, if it waits for PostgreSQL
                     }
                 }
+                // The scores still held: only when every batch arrived (after a failure or a
+                // cancellation the run fails and its keys are removed anyway).
+                if state.failure == nil, cancellation.cancellationReason == nil {
+                    do {
+                        state.written.add(try writer.flush(), ordering: .relaxed)
+                    } catch {
+                        state.fail(error)
+                    }
+                }
                 state.largestBucket.store(Int(writer.bucketFill.max() ?? 0), ordering: .relaxed)
             }
         }

@@ -5,9 +5,7 @@ struct RowBatch: Sendable {
     let featureCount: Int
     /// Rows filled so far.
     private(set) var count = 0
-    /// The keys' bytes, back to back; row `i`'s key is `keyBytes[keyStarts[i]..<keyStarts[i + 1]]`.
-    private(set) var keyBytes: [UInt8] = []
-    private(set) var keyStarts: [Int] = [0]
+    private var keys: PackedKeys
     /// Rows whose key was NULL: they cannot be stored, so they count as failed.
     private(set) var nullKeys: [Bool] = []
     /// Room for `capacity` rows of features, allocated once; the first `count` rows are filled.
@@ -18,8 +16,7 @@ struct RowBatch: Sendable {
     init(capacity: Int, featureCount: Int) {
         self.featureCount = featureCount
         features = [Float](repeating: .nan, count: capacity * featureCount)
-        keyBytes.reserveCapacity(capacity * 8)
-        keyStarts.reserveCapacity(capacity + 1)
+        keys = PackedKeys(reservingCapacity: capacity)
         nullKeys.reserveCapacity(capacity)
     }
 
@@ -29,8 +26,7 @@ struct RowBatch: Sendable {
     mutating func appendRow(
         key: (inout [UInt8]) -> Bool, features fill: (UnsafeMutableBufferPointer<Float>) -> Void
     ) {
-        let isNull = !key(&keyBytes)
-        keyStarts.append(keyBytes.count)
+        let isNull = !keys.append(key)
         nullKeys.append(isNull)
         let start = count * featureCount
         features.withUnsafeMutableBufferPointer { features in
@@ -46,16 +42,12 @@ struct RowBatch: Sendable {
         }
     }
 
-    func key(_ row: Int) -> ArraySlice<UInt8> { keyBytes[keyStarts[row]..<keyStarts[row + 1]] }
+    func key(_ row: Int) -> ArraySlice<UInt8> { keys[row] }
 
     /// Calls `body` with a function that gives row `i`'s key bytes without copying or retaining
-    /// anything per row (the writer's hot loop).
+    /// anything per row.
     func withKeys<R>(_ body: ((Int) -> UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        try keyBytes.withUnsafeBytes { bytes in
-            try keyStarts.withUnsafeBufferPointer { starts in
-                try body { row in UnsafeRawBufferPointer(rebasing: bytes[starts[row]..<starts[row + 1]]) }
-            }
-        }
+        try keys.withKeys(body)
     }
 
     func keyText(_ row: Int) -> String {

@@ -1,8 +1,9 @@
 import PrescoreCore
 import PrescoreRedis
 
-/// The writing stage: puts a batch's scores into the run's bucket hashes with one pipelined round
-/// trip per batch.
+/// The writing stage: puts the scores into the run's bucket hashes, one pipelined round trip per
+/// flush. Scores are held (`PendingScores`) until the buckets average 32 of them, at most 1,048,576
+/// (about 20 MB), so that each `HSET` carries many fields; `flush()` sends the rest at the end.
 ///
 /// Rows are grouped by bucket so that each bucket gets one `HSET key field value field value …`
 /// per batch (several fields a command is about twice as fast for Redis as one), with a counting
@@ -20,9 +21,12 @@ struct ScoreWriter {
     /// Fields written per bucket, to warn when one outgrows Redis' listpack limit.
     private(set) var bucketFill: [UInt32]
     private var buffer = RESPCommandBuffer(reservingCapacity: 1 << 20)
-    /// Per row of the batch, its bucket (-1 when it is not written), then the writable rows grouped
-    /// by bucket, and per bucket where its group ends in `order` (reset to zeros after each batch).
-    private var rowBuckets: [Int32] = []
+    private var pending = PendingScores()
+    /// How many pending scores make a flush.
+    private let flushCount: Int
+    /// Per pending score, its bucket, then the scores grouped by bucket, and per bucket where its
+    /// group ends in `order` (reset to zeros after each flush).
+    private var entryBuckets: [Int32] = []
     private var order: [Int32] = []
     private var groupEnds: [Int32]
 
@@ -34,73 +38,76 @@ struct ScoreWriter {
         expirySet = [UInt64](repeating: 0, count: (bucketCount + 63) / 64)
         bucketFill = [UInt32](repeating: 0, count: bucketCount)
         groupEnds = [Int32](repeating: 0, count: bucketCount)
+        flushCount = min(bucketCount * 8, 1 << 20)
     }
 
-    /// Writes the writable rows of `batch`; returns how many scores Redis acknowledged.
+    /// Takes the writable rows of `batch`, writing when enough are pending; returns how many scores
+    /// Redis acknowledged (0 while they are only held).
     mutating func write(_ batch: RowBatch) throws -> Int {
-        let written = group(batch)
+        pending.take(batch)
+        return pending.count >= flushCount ? try flush() : 0
+    }
+
+    /// Writes every pending score; returns how many Redis acknowledged.
+    mutating func flush() throws -> Int {
+        let written = pending.count
         guard written > 0 else { return 0 }
+        group()
         buffer.removeAll()
-        batch.withKeys { key in
+        pending.keys.withKeys { key in
             var start = 0
             for bucket in 0..<bucketCount where groupEnds[bucket] > start {
                 let end = Int(groupEnds[bucket])
-                appendCommands(bucket: bucket, rows: order[start..<end], batch: batch, key: key)
+                appendCommands(bucket: bucket, entries: order[start..<end], key: key)
                 start = end
             }
         }
         for bucket in 0..<bucketCount { groupEnds[bucket] = 0 }
-        let pending = buffer
-        if let error = try session.perform({ try $0.pipeline(pending) }).first {
+        pending.removeAll()
+        let commands = buffer
+        if let error = try session.perform({ try $0.pipeline(commands) }).first {
             throw RedisError(.commandFailed, error.message, server: session.url.description)
         }
         return written
     }
 
-    /// Fills `order` with the writable rows grouped by bucket, in row order within a bucket (so a
-    /// key that appears twice keeps its last score), and `groupEnds`; returns how many there are.
-    private mutating func group(_ batch: RowBatch) -> Int {
-        rowBuckets.removeAll(keepingCapacity: true)
-        var written = 0
-        batch.withKeys { key in
-            for row in 0..<batch.count {
-                guard batch.isWritable(row) else {
-                    rowBuckets.append(-1)
-                    continue
-                }
-                let bucket = ScoreLayout.bucket(ofKey: key(row), bucketCount: bucketCount)
-                rowBuckets.append(Int32(bucket))
+    /// Fills `order` with the pending scores grouped by bucket, in arrival order within a bucket (so
+    /// a key that appears twice keeps its last score), and `groupEnds`.
+    private mutating func group() {
+        entryBuckets.removeAll(keepingCapacity: true)
+        pending.keys.withKeys { key in
+            for entry in 0..<pending.count {
+                let bucket = ScoreLayout.bucket(ofKey: key(entry), bucketCount: bucketCount)
+                entryBuckets.append(Int32(bucket))
                 groupEnds[bucket] &+= 1
-                written += 1
             }
         }
-        // Counts become each group's start, then, as rows are placed, its end.
+        // Counts become each group's start, then, as entries are placed, its end.
         var total: Int32 = 0
         for bucket in 0..<bucketCount {
             let count = groupEnds[bucket]
             groupEnds[bucket] = total
             total &+= count
         }
-        order = [Int32](repeating: 0, count: written)
-        for (row, bucket) in rowBuckets.enumerated() where bucket >= 0 {
-            order[Int(groupEnds[Int(bucket)])] = Int32(row)
+        order = [Int32](repeating: 0, count: entryBuckets.count)
+        for (entry, bucket) in entryBuckets.enumerated() {
+            order[Int(groupEnds[Int(bucket)])] = Int32(entry)
             groupEnds[Int(bucket)] &+= 1
         }
-        return written
     }
 
     /// One bucket's `HSET` (and its `EXPIRE`, the first time).
     private mutating func appendCommands(
-        bucket: Int, rows: ArraySlice<Int32>, batch: RowBatch, key: (Int) -> UnsafeRawBufferPointer
+        bucket: Int, entries: ArraySlice<Int32>, key: (Int) -> UnsafeRawBufferPointer
     ) {
-        buffer.beginCommand(argumentCount: 2 + 2 * rows.count)
+        buffer.beginCommand(argumentCount: 2 + 2 * entries.count)
         buffer.appendArgument("HSET")
         buffer.appendArgument(stem, suffix: bucket)
-        for row in rows {
-            buffer.appendArgument(key(Int(row)))
-            ScoreLayout.withEncoded(batch.scores[Int(row)]) { buffer.appendArgument($0) }
+        for entry in entries {
+            buffer.appendArgument(key(Int(entry)))
+            ScoreLayout.withEncoded(pending.scores[Int(entry)]) { buffer.appendArgument($0) }
         }
-        bucketFill[bucket] &+= UInt32(rows.count)
+        bucketFill[bucket] &+= UInt32(entries.count)
         if expirySet[bucket >> 6] & (1 << (bucket & 63)) == 0 {
             expirySet[bucket >> 6] |= 1 << (bucket & 63)
             buffer.beginCommand(argumentCount: 3)

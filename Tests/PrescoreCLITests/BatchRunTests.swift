@@ -137,6 +137,22 @@ import Testing
         }
     }
 
+    /// The writer holds scores across batches (8 a bucket) before writing: a key repeated after a
+    /// flush still ends with its last score, and every held score is written at the end.
+    @Test func aKeyRepeatedAfterAFlushKeepsItsLastScore() throws {
+        let source = """
+            SELECT key, x, 0 AS pause FROM (
+              SELECT k AS key, k::float8 AS x, k AS o FROM generate_series(1, 19) AS k
+              UNION ALL SELECT 1, 50.0, 20
+            ) AS t ORDER BY o
+            """
+        try BatchRunFixture.with(source: source) { (fixture) throws in
+            #expect(try fixture.run(["--batch-size", "2"]).status == 0)
+            #expect(try fixture.score(1)?.score == 50)
+            for key in 2...19 { #expect(try fixture.score(key)?.score == Float(key)) }
+        }
+    }
+
     @Test func aDryRunWritesNothing() throws {
         try BatchRunFixture.with { fixture in
             let result = try fixture.run(["--dry-run"])
