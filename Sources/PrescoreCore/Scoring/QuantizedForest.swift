@@ -60,7 +60,8 @@ struct QuantizedForest: Sendable {
         var leaves: [Float] = []
         var steps: [Step] = []
         for tree in trees {
-            guard tree.depth <= Self.maxDepth,
+            // A tree that is a single leaf (depth 0) has no level to decide: the float walk just adds it.
+            guard (1...Self.maxDepth).contains(tree.depth),
                 Self.features(of: tree, in: source).allSatisfy(bins.isBinned)
             else {
                 steps.append(.plain(tree))
