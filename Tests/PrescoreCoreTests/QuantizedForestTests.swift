@@ -94,7 +94,8 @@ import Testing
         #expect(forest.quantizedTreeCount == 1)
         #expect(
             forest.steps.last
-                == .quantized(QuantizedForest.PerfectTree(nodeOffset: 0, leafOffset: 0, depth: 1)))
+                == .quantized(
+                    QuantizedForest.PerfectTree(nodeOffset: 0, leafOffset: 0, splatOffset: 0, depth: 1)))
     }
 }
 

@@ -78,7 +78,7 @@ extension QuantizedForest {
     ) {
         let lanes = Lanes.scalarCount
         let treeNodes = nodes + tree.nodeOffset
-        let treeSplats = splats + tree.nodeOffset
+        let treeSplats = splats + tree.splatOffset
         let treeLeaves = leaves + tree.leafOffset
         let levels = min(tree.depth, Lanes.vectorLevels)
         let firstLeaf = Int32((1 << tree.depth) - 1)

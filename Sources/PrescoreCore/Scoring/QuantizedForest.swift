@@ -18,10 +18,11 @@ struct QuantizedForest: Sendable {
     }
 
     /// A tree in perfect layout: `2^depth - 1` nodes from `nodeOffset`, `2^depth` leaves from
-    /// `leafOffset`.
+    /// `leafOffset`, and the splats of the nodes of its vector levels from `splatOffset`.
     struct PerfectTree: Sendable, Equatable {
         var nodeOffset: Int
         var leafOffset: Int
+        var splatOffset: Int
         var depth: Int
     }
 
@@ -37,8 +38,9 @@ struct QuantizedForest: Sendable {
     let bins: FeatureBins
     let steps: [Step]
     let nodes: [Node]
-    /// Each node's threshold repeated in every lane, so a compare reads it with one load; only the
-    /// array of the forest's width is filled.
+    /// The threshold of each node of a tree's vector levels repeated in every lane, so a compare
+    /// reads it with one load (32 bytes a node, so only those levels have them: a depth-10 tree has
+    /// 1,023 nodes, its top 6 levels 63); only the array of the forest's width is filled.
     let byteSplats: [SIMD32<Int8>]
     let wordSplats: [SIMD16<Int16>]
     let leaves: [Float]
@@ -56,18 +58,23 @@ struct QuantizedForest: Sendable {
             )
         }
         let bins = FeatureBins(splits: splits, featureCount: featureCount)
+        let vectorLevels = bins.width == .byte ? SIMD32<Int8>.vectorLevels : SIMD16<Int16>.vectorLevels
+        var splatCount = 0
         var nodes: [Node] = []
         var leaves: [Float] = []
         var steps: [Step] = []
         for tree in trees {
-            // A tree that is a single leaf (depth 0) has no level to decide: the float walk just adds it.
-            guard (1...Self.maxDepth).contains(tree.depth),
+            // A tree that is a single leaf (depth 0) has no level to decide: the float walk just adds
+            // it. A column index must fit a `UInt16`.
+            guard (1...Self.maxDepth).contains(tree.depth), featureCount <= Int(UInt16.max) / 2,
                 Self.features(of: tree, in: source).allSatisfy(bins.isBinned)
             else {
                 steps.append(.plain(tree))
                 continue
             }
-            let perfect = PerfectTree(nodeOffset: nodes.count, leafOffset: leaves.count, depth: tree.depth)
+            let perfect = PerfectTree(
+                nodeOffset: nodes.count, leafOffset: leaves.count, splatOffset: splatCount, depth: tree.depth)
+            splatCount += (1 << min(tree.depth, vectorLevels)) - 1
             nodes += [Node](
                 repeating: Node(column: 0, threshold: bins.width.alwaysLeft), count: (1 << tree.depth) - 1)
             leaves += [Float](repeating: 0, count: 1 << tree.depth)
@@ -79,9 +86,14 @@ struct QuantizedForest: Sendable {
         self.bins = bins
         self.steps = steps
         self.nodes = nodes
+        let splatted = steps.flatMap { step -> ArraySlice<Node> in
+            guard case .quantized(let tree) = step else { return [] }
+            return nodes[tree.nodeOffset..<(tree.nodeOffset + (1 << min(tree.depth, vectorLevels)) - 1)]
+        }
         self.byteSplats =
-            bins.width == .byte ? nodes.map { SIMD32(repeating: Int8(truncatingIfNeeded: $0.threshold)) } : []
-        self.wordSplats = bins.width == .word ? nodes.map { SIMD16(repeating: $0.threshold) } : []
+            bins.width == .byte
+            ? splatted.map { SIMD32(repeating: Int8(truncatingIfNeeded: $0.threshold)) } : []
+        self.wordSplats = bins.width == .word ? splatted.map { SIMD16(repeating: $0.threshold) } : []
         self.leaves = leaves
     }
 
