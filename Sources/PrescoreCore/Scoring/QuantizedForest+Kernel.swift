@@ -64,11 +64,9 @@ extension QuantizedForest {
     /// Adds the leaf of `tree` that each of `rows` rows reaches to `out`.
     ///
     /// `columns` holds the block's bins as `FeatureBins.fill` wrote them, `groupBytes` apart per
-    /// vector of rows. For each vector, every node of the top levels is compared for all lanes at once
-    /// (Swift lowers `.>` on these vectors to vector compares, and `.&`/`.|` on masks to vector selects;
-    /// bitwise operators on the integer vectors themselves become per-lane loops, so none are used;
-    /// see `BinLanes`), and each row's decision is picked from its node's by the decisions above it. Deeper levels
-    /// continue one row at a time.
+    /// vector of rows. For each vector, every node of the top levels is compared for all lanes at
+    /// once (with the vector operations of `BinLanes`), and each row's decision is picked from its
+    /// node's by the decisions above it. Deeper levels continue one row at a time.
     @inline(__always)
     func walk<Lanes: BinLanes>(
         _ tree: PerfectTree, columns: UnsafeRawPointer, groupBytes: Int, rows: Int,
