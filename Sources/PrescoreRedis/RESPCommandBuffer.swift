@@ -23,9 +23,7 @@ public struct RESPCommandBuffer: Sendable {
     }
 
     public mutating func appendArgument(_ argument: some Collection<UInt8>) {
-        bytes.append(UInt8(ascii: "$"))
-        bytes.appendDecimal(Int64(argument.count))
-        appendNewline()
+        beginArgument(length: argument.count)
         bytes.append(contentsOf: argument)
         appendNewline()
     }
@@ -34,9 +32,7 @@ public struct RESPCommandBuffer: Sendable {
     /// (the generic overload above is not specialized across modules, and looks up type metadata
     /// on every call).
     public mutating func appendArgument(_ argument: UnsafeRawBufferPointer) {
-        bytes.append(UInt8(ascii: "$"))
-        bytes.appendDecimal(Int64(argument.count))
-        appendNewline()
+        beginArgument(length: argument.count)
         bytes.append(contentsOf: argument)
         appendNewline()
     }
@@ -48,9 +44,7 @@ public struct RESPCommandBuffer: Sendable {
     /// An argument made of `stem` followed by `number` in decimal (a bucket key, for instance),
     /// without building the string.
     public mutating func appendArgument(_ stem: [UInt8], suffix number: Int) {
-        bytes.append(UInt8(ascii: "$"))
-        bytes.appendDecimal(Int64(stem.count + [UInt8].decimalLength(Int64(number))))
-        appendNewline()
+        beginArgument(length: stem.count + [UInt8].decimalLength(Int64(number)))
         bytes.append(contentsOf: stem)
         bytes.appendDecimal(Int64(number))
         appendNewline()
@@ -65,6 +59,13 @@ public struct RESPCommandBuffer: Sendable {
     public mutating func removeAll() {
         bytes.removeAll(keepingCapacity: true)
         commandCount = 0
+    }
+
+    /// `$LEN\r\n`, what comes before an argument's bytes.
+    private mutating func beginArgument(length: Int) {
+        bytes.append(UInt8(ascii: "$"))
+        bytes.appendDecimal(Int64(length))
+        appendNewline()
     }
 
     private mutating func appendNewline() {

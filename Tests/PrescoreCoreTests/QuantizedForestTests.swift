@@ -53,6 +53,20 @@ import Testing
         }
     }
 
+    /// A model without trees scores its base score on either path.
+    @Test func aModelWithoutTreesScoresItsBaseScore() throws {
+        let forest = RandomForest(seed: 5, trees: 0, depth: 3, features: 2, distinctThresholds: 10)
+        let model = try forest.model()
+        for rows in [1, 300] {
+            let input = forest.rows(rows)
+            var scores = [Float](repeating: 0, count: rows)
+            input.withUnsafeBufferPointer { input in
+                scores.withUnsafeMutableBufferPointer { _ = model.score(input, into: $0) }
+            }
+            #expect(scores.allSatisfy { $0 == 0.5 })
+        }
+    }
+
     @Test func theDemoModelTakesTheQuantizedPathForEveryTree() throws {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../../jobs/models/fraud_risk.json").standardized

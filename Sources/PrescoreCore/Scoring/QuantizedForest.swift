@@ -45,10 +45,8 @@ struct QuantizedForest: Sendable {
     let wordSplats: [SIMD16<Int16>]
     let leaves: [Float]
 
-    /// How many trees take the quantized kernel.
-    var quantizedTreeCount: Int {
-        steps.count { if case .quantized = $0 { true } else { false } }
-    }
+    /// How many trees take the quantized kernel (read on every `score` call, so counted once).
+    let quantizedTreeCount: Int
 
     init(nodes source: [XGBoostModel.Node], trees: [XGBoostModel.Tree], featureCount: Int) {
         let splits = source.filter { !$0.threshold.isNaN }.map {
@@ -85,6 +83,7 @@ struct QuantizedForest: Sendable {
         }
         self.bins = bins
         self.steps = steps
+        self.quantizedTreeCount = steps.count { if case .quantized = $0 { true } else { false } }
         self.nodes = nodes
         let splatted = steps.flatMap { step -> ArraySlice<Node> in
             guard case .quantized(let tree) = step else { return [] }

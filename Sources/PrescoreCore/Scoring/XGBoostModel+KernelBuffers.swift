@@ -40,7 +40,7 @@ extension XGBoostModel {
 
     /// An array's address; an empty array (a model without trees, or none on one path) may have none,
     /// and then nothing is read through it, so any aligned address does.
-    private static func address<T>(_ buffer: UnsafeBufferPointer<T>) -> UnsafePointer<T> {
+    static func address<T>(_ buffer: UnsafeBufferPointer<T>) -> UnsafePointer<T> {
         buffer.baseAddress ?? UnsafePointer(bitPattern: MemoryLayout<T>.alignment)!
     }
 }

@@ -41,7 +41,7 @@ extension XGBoostModel {
                 for row in 0..<scores.count { out[row] = baseMargin }
                 for tree in trees {
                     walkPlain(
-                        tree, features: base, rows: scores.count, into: out, nodes: nodes.baseAddress!,
+                        tree, features: base, rows: scores.count, into: out, nodes: Self.address(nodes),
                         positions: positions.baseAddress!)
                 }
                 finish(out, rows: scores.count)

@@ -82,7 +82,8 @@ public struct XGBoostModel: Scorer {
         precondition(features.count == scores.count * featureCount, "feature block size mismatch")
         var missing = 0
         for value in features where value.isNaN { missing += 1 }
-        if scores.count < Self.quantizedMinimumRows {
+        // Binning a block only pays when some tree reads the bins.
+        if scores.count < Self.quantizedMinimumRows || forest.quantizedTreeCount == 0 {
             scorePlain(features, into: scores)
         } else {
             scoreQuantized(features, into: scores)
