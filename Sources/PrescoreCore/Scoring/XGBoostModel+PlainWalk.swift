@@ -31,20 +31,28 @@ extension XGBoostModel {
         for row in 0..<rows { out[row] += nodes[Int(positions[row])].leafValue }
     }
 
-    /// Scores rows with the float path only, tree by tree: the plain walk every faster path must
-    /// equal bit for bit (tests compare them on random trees and rows).
+    /// Scores rows with the float path only, tree by tree, in blocks of `blockSize` rows (so a
+    /// block's features stay in cache while every tree walks it): the plain walk every faster path
+    /// must equal bit for bit (tests compare them on random trees and rows).
     func scorePlain(_ features: UnsafeBufferPointer<Float>, into scores: UnsafeMutableBufferPointer<Float>) {
         precondition(features.count == scores.count * featureCount, "feature block size mismatch")
         guard let base = features.baseAddress, let out = scores.baseAddress else { return }
-        withUnsafeTemporaryAllocation(of: Int32.self, capacity: scores.count) { positions in
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: min(scores.count, Self.blockSize)) {
+            positions in
             nodes.withUnsafeBufferPointer { nodes in
-                for row in 0..<scores.count { out[row] = baseMargin }
-                for tree in trees {
-                    walkPlain(
-                        tree, features: base, rows: scores.count, into: out, nodes: Self.address(nodes),
-                        positions: positions.baseAddress!)
+                var start = 0
+                while start < scores.count {
+                    let rows = min(Self.blockSize, scores.count - start)
+                    let blockOut = out + start
+                    for row in 0..<rows { blockOut[row] = baseMargin }
+                    for tree in trees {
+                        walkPlain(
+                            tree, features: base + start * featureCount, rows: rows, into: blockOut,
+                            nodes: Self.address(nodes), positions: positions.baseAddress!)
+                    }
+                    finish(blockOut, rows: rows)
+                    start += rows
                 }
-                finish(out, rows: scores.count)
             }
         }
     }
