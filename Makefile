@@ -26,7 +26,7 @@ DATABASE_URL ?= postgresql://$(PG_USER):$(PG_PASSWORD)@127.0.0.1:$(PG_PORT)/$(PG
 REDIS_URL    ?= redis://127.0.0.1:$(REDIS_PORT)/0
 export DATABASE_URL REDIS_URL
 
-APT_PACKAGES := libpq-dev libhiredis-dev libcurl4-openssl-dev pkg-config postgresql redis-server curl
+APT_PACKAGES := libpq-dev libhiredis-dev libcurl4-openssl-dev pkg-config postgresql redis-server curl binutils
 PG_BIN       = $(shell ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 # When run as root, PostgreSQL runs as the unprivileged `postgres` user that Debian's package creates.
 # `env -C /`: the server's user may not be allowed into the current folder either.
@@ -42,11 +42,12 @@ DEMO_PORT     ?= 18080
 DEMO_TOKEN    ?= demo-token
 PRESCORE_DEBUG := .build/debug/prescore
 
-.PHONY: help setup services services-stop build test demo bench venv model clean
+.PHONY: help setup services services-stop build test check-avx2 demo bench venv model clean
 
 help:
 	@echo "make demo           the main job end to end on local PostgreSQL and Redis"
-	@echo "make test           install, start servers, build and run the whole test suite"
+	@echo "make test           install, start servers, build and run the whole test suite (and check-avx2)"
+	@echo "make check-avx2     release build; its AVX2 scoring kernel isolated and bit-identical to the baseline"
 	@echo "make bench          release build and benchmarks (ENTITIES=$(ENTITIES))"
 	@echo "make setup          install missing system packages (apt-get)"
 	@echo "make services       start PostgreSQL and Redis under .run/ (prints DATABASE_URL, REDIS_URL)"
@@ -110,6 +111,13 @@ test: APT_PACKAGES += chromium python3-venv
 test: services $(MLSERVER_VENV)/.ready
 	swift build --build-tests
 	swift test --skip-build
+	$(MAKE) check-avx2
+
+## The release build's AVX2 scoring kernel: isolated from the baseline code, and scoring the same
+## bits (scripts/check-avx2-kernel.sh says why).
+check-avx2:
+	swift build -c release --product prescore
+	scripts/check-avx2-kernel.sh
 
 ## The main job end to end: migrate, seed, validate the jobs, score a sample, print what happened.
 demo: services build
@@ -183,8 +191,7 @@ model: services venv build
 
 ## Benchmarks: scoring throughput against XGBoost's own inplace_predict, on the same rows (the demo
 ## model and two other shapes: depth 8 × 300 trees, and features with about a thousand thresholds).
-bench: services venv $(MLSERVER_VENV)/.ready
-	swift build -c release --product prescore
+bench: services venv $(MLSERVER_VENV)/.ready check-avx2
 	swift build -c release --product prescore-bench
 	.build/release/prescore migrate
 	.build/release/prescore demo seed --entities $(ENTITIES)

@@ -7,6 +7,19 @@ let strictSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny")
 ]
 
+/// The scoring kernel's second build (`PrescoreScoringAVX2`, see `AVX2Scorer`): AVX2 code on x86-64
+/// in release builds, chosen at run time by the CPU. Debug builds and other architectures build it
+/// as it is (a second copy of the baseline kernel): unoptimized code leaves the standard library's
+/// vector operators as functions shared with PrescoreCore's copy, which must not hold AVX2
+/// instructions (`scripts/check-avx2-kernel.sh`).
+#if arch(x86_64)
+    let avx2Settings: [SwiftSetting] = [
+        .define("PRESCORE_SCORING_AVX2"), .unsafeFlags(["-Xcc", "-mavx2"], .when(configuration: .release)),
+    ]
+#else
+    let avx2Settings: [SwiftSetting] = [.define("PRESCORE_SCORING_AVX2")]
+#endif
+
 let package = Package(
     name: "Prescore",
     platforms: [.macOS(.v15)],
@@ -46,6 +59,11 @@ let package = Package(
             ],
             swiftSettings: strictSettings),
 
+        // The same scoring kernel built for AVX2 (its files are links to PrescoreCore's).
+        .target(
+            name: "PrescoreScoringAVX2", dependencies: ["PrescoreCore"],
+            swiftSettings: strictSettings + avx2Settings),
+
         // One adapter per C library; their public APIs are Swift types only.
         .target(
             name: "PrescorePostgres", dependencies: ["CLibPQ", "PrescoreCore"],
@@ -59,7 +77,8 @@ let package = Package(
         // Loading a jobs folder: job files and their models, one `LoadedJob` each. The CLI, the
         // scheduler and `serve` all load jobs here.
         .target(
-            name: "PrescoreJobs", dependencies: ["PrescoreCore", "PrescoreHTTPClient"],
+            name: "PrescoreJobs",
+            dependencies: ["PrescoreCore", "PrescoreScoringAVX2", "PrescoreHTTPClient"],
             swiftSettings: strictSettings),
 
         // The batch run: stream, score, write, publish. The scheduler and `prescore run` call it.
@@ -118,7 +137,7 @@ let package = Package(
         .executableTarget(
             name: "PrescoreBench",
             dependencies: [
-                "PrescoreCore", "PrescorePostgres", "PrescoreRedis",
+                "PrescoreCore", "PrescoreJobs", "PrescorePostgres", "PrescoreRedis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             exclude: ["xgboost_inplace_predict.py"],
@@ -127,7 +146,8 @@ let package = Package(
         .testTarget(
             name: "PrescoreCoreTests",
             dependencies: [
-                "PrescoreCore", .product(name: "PropertyBased", package: "swift-property-based"),
+                "PrescoreCore", "PrescoreScoringAVX2",
+                .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             exclude: ["Fixtures"], swiftSettings: strictSettings),
         // Helpers the integration tests share: server URLs and throwaway databases.

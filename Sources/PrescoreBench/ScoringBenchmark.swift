@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PrescoreCore
+import PrescoreJobs
 
 /// Scoring throughput of a model on rows of the demo data, on one core and on all cores, against
 /// XGBoost's own `inplace_predict` on the same rows in the same run.
@@ -30,10 +31,17 @@ struct ScoringBenchmark: ParsableCommand {
         let matrixPath = "\(workDir)/rows.f32"
         try features.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: matrixPath)) }
 
+        // The kernel `prescore` would use here, and the baseline one beside it (the same when this
+        // CPU has no AVX2): the second must score the same bits.
+        let kernel = ScoringKernel.current
+        let scorer = kernel.scorer(for: model)
         var scores = [Float](repeating: 0, count: rowCount)
+        var baselineScores = [Float](repeating: 1, count: rowCount)
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        let oneCore = measure(model, features, &scores, threads: 1)
-        let allCores = measure(model, features, &scores, threads: cores)
+        let baselineOneCore = measure(model, features, &baselineScores, threads: 1)
+        let oneCore = measure(scorer, features, &scores, threads: 1)
+        let allCores = measure(scorer, features, &scores, threads: cores)
+        let sameBits = scores.map(\.bitPattern) == baselineScores.map(\.bitPattern)
 
         let reference = try runXGBoost(matrixPath: matrixPath, featureCount: names.count)
         let theirs = try Data(contentsOf: URL(fileURLWithPath: "\(workDir)/xgboost_predictions.f32"))
@@ -49,7 +57,9 @@ struct ScoringBenchmark: ParsableCommand {
             \(names.count) features, \(rowCount) rows of demo.users, \(cores) cores
               prescore path: \(path.trees) of \(model.treeCount) trees quantized (\(path.binBits)-bit bins), \
             the rest on the float walk
-              prescore    1 core:   \(Self.rate(oneCore))    all cores: \(Self.rate(allCores))
+              prescore    1 core:   \(Self.rate(oneCore))    all cores: \(Self.rate(allCores))   \
+            (\(kernel.rawValue) kernel; baseline kernel 1 core: \(Self.rate(baselineOneCore)), \
+            \(sameBits ? "the same bits" : "DIFFERENT SCORES"))
               xgboost \(reference.version)  1 core:   \(Self.rate(reference.oneCore))    \
             all cores: \(Self.rate(reference.allCores))   (inplace_predict)
               ratio prescore / xgboost:  1 core \(String(format: "%.2f", oneCore / reference.oneCore))x, \
@@ -81,7 +91,7 @@ struct ScoringBenchmark: ParsableCommand {
     }
 
     /// Best rows/s over `repetitions` runs.
-    private func measure(_ model: XGBoostModel, _ features: [Float], _ scores: inout [Float], threads: Int)
+    private func measure(_ model: any Scorer, _ features: [Float], _ scores: inout [Float], threads: Int)
         -> Double
     {
         let seconds = BenchSupport.bestSeconds(repetitions: repetitions) {

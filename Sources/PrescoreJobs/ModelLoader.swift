@@ -25,7 +25,8 @@ public enum ModelLoader {
                 throw CoreError(.invalidModel, "model file \(path) \(why)", at: location)
             }
             do {
-                return try XGBoostModel(json: data, source: path, version: version)
+                return ScoringKernel.current.scorer(
+                    for: try XGBoostModel(json: data, source: path, version: version))
             } catch let error as CoreError {
                 throw CoreError(error.code, "model file \(error.description)", at: location)
             } catch {
@@ -42,7 +43,7 @@ public enum ModelLoader {
         }
         let firstByte = data.first { !(Character(UnicodeScalar($0)).isWhitespace) }
         if firstByte == UInt8(ascii: "{") {
-            return try XGBoostModel(json: data, source: file)
+            return ScoringKernel.current.scorer(for: try XGBoostModel(json: data, source: file))
         }
         let text = String(decoding: data, as: UTF8.self)
         let directory = (file as NSString).deletingLastPathComponent

@@ -23,9 +23,9 @@ import Testing
         features.withUnsafeBufferPointer { features in
             scores.withUnsafeMutableBufferPointer { scores in
                 if parallel {
-                    model.scoreInParallel(features, into: scores, threads: 2)
+                    _ = model.scoreInParallel(features, into: scores, threads: 2)
                 } else {
-                    model.score(features, into: scores)
+                    _ = model.score(features, into: scores)
                 }
             }
         }

@@ -1,7 +1,7 @@
 /// How wide a bin is: a byte when every feature has at most 254 distinct thresholds (32 rows a
 /// vector), else 16 bits (16 rows a vector, up to 65,534 thresholds). Models trained with XGBoost's
 /// default `max_bin` of 256 often have 255 or 256 thresholds on a feature, hence the second width.
-enum BinWidth: Sendable, Equatable {
+package enum BinWidth: Sendable, Equatable {
     case byte
     case word
 
@@ -15,7 +15,7 @@ enum BinWidth: Sendable, Equatable {
     var alwaysLeft: Int16 { self == .byte ? Int16(Int8.max) : .max }
 
     /// Rows one 32-byte vector of bins holds.
-    var lanes: Int { self == .byte ? 32 : 16 }
+    package var lanes: Int { self == .byte ? 32 : 16 }
 
     /// The narrowest width that holds every feature with at most `count` thresholds.
     init(fitting count: Int) {

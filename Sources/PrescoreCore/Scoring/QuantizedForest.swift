@@ -7,27 +7,27 @@
 /// `0 ..< 2ᵈ`, so its top levels can be decided for many rows at once with vector compares (see
 /// `QuantizedForest+Kernel.swift`). A leaf above the last level is padded with nodes that always go
 /// left down to a copy of its value, which changes no score.
-struct QuantizedForest: Sendable {
+package struct QuantizedForest: Sendable {
     /// A split over bins: the row goes right when its bin in `column` is greater than `threshold`
     /// (signed, of the forest's `BinWidth`). `column` is `2 × feature`, or `2 × feature + 1` when a
     /// missing value goes right: the two columns hold the bins shifted so that bin 0 (missing) sorts
     /// first or last.
-    struct Node: Sendable, Equatable {
-        var column: UInt16
-        var threshold: Int16
+    package struct Node: Sendable, Equatable {
+        package var column: UInt16
+        package var threshold: Int16
     }
 
     /// A tree in perfect layout: `2^depth - 1` nodes from `nodeOffset`, `2^depth` leaves from
     /// `leafOffset`, and the splats of the nodes of its vector levels from `splatOffset`.
-    struct PerfectTree: Sendable, Equatable {
-        var nodeOffset: Int
-        var leafOffset: Int
-        var splatOffset: Int
-        var depth: Int
+    package struct PerfectTree: Sendable, Equatable {
+        package var nodeOffset: Int
+        package var leafOffset: Int
+        package var splatOffset: Int
+        package var depth: Int
     }
 
     /// How one tree of the model is walked, in model order (leaf values are added in this order).
-    enum Step: Sendable, Equatable {
+    package enum Step: Sendable, Equatable {
         case quantized(PerfectTree)
         case plain(XGBoostModel.Tree)
     }
@@ -35,18 +35,18 @@ struct QuantizedForest: Sendable {
     /// Deeper trees take the float path: a perfect tree doubles in size with each level.
     static let maxDepth = 10
 
-    let bins: FeatureBins
-    let steps: [Step]
-    let nodes: [Node]
+    package let bins: FeatureBins
+    package let steps: [Step]
+    package let nodes: [Node]
     /// The threshold of each node of a tree's vector levels repeated in every lane, so a compare
     /// reads it with one load (32 bytes a node, so only those levels have them: a depth-10 tree has
     /// 1,023 nodes, its top 6 levels 63); only the array of the forest's width is filled.
-    let byteSplats: [SIMD32<Int8>]
-    let wordSplats: [SIMD16<Int16>]
-    let leaves: [Float]
+    package let byteSplats: [SIMD32<Int8>]
+    package let wordSplats: [SIMD16<Int16>]
+    package let leaves: [Float]
 
     /// How many trees take the quantized kernel (read on every `score` call, so counted once).
-    let quantizedTreeCount: Int
+    package let quantizedTreeCount: Int
 
     init(nodes source: [XGBoostModel.Node], trees: [XGBoostModel.Tree], featureCount: Int) {
         let splits = source.filter { !$0.threshold.isNaN }.map {

@@ -1,3 +1,8 @@
+// Compiled twice, into PrescoreCore and PrescoreScoringAVX2: see XGBoostModel+Kernel.swift.
+#if PRESCORE_SCORING_AVX2
+    import PrescoreCore
+#endif
+
 extension XGBoostModel {
     /// The model's arrays as pointers, and per-call scratch space, for the duration of one `score` call.
     struct KernelBuffers {

@@ -1,3 +1,8 @@
+// Compiled twice, into PrescoreCore and PrescoreScoringAVX2: see XGBoostModel+Kernel.swift.
+#if PRESCORE_SCORING_AVX2
+    import PrescoreCore
+#endif
+
 extension XGBoostModel {
     /// Walks `rows` rows of `features` through one tree, one level at a time for the whole block, and
     /// adds the leaf each row reaches to `out`. This is the float path: it reads the raw feature values,

@@ -1,0 +1,1 @@
+../PrescoreCore/Scoring/FeatureBins+Fill.swift

@@ -1,0 +1,1 @@
+../PrescoreCore/Scoring/QuantizedForest+Kernel.swift

@@ -1,0 +1,1 @@
+../PrescoreCore/Scoring/XGBoostModel+Kernel.swift
