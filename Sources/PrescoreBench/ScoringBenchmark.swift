@@ -69,6 +69,9 @@ struct ScoringBenchmark: ParsableCommand {
             xgboost \(Self.nanoseconds(reference.oneCore, model)); \(Self.floor(model))
               max |prescore - xgboost| over all rows: \(maxDifference)
             """)
+        guard sameBits else {
+            throw ValidationError("the \(kernel.rawValue) kernel's scores differ from the baseline kernel's")
+        }
     }
 
     /// Time per node visit: one row through one level of one tree.
