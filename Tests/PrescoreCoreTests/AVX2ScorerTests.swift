@@ -1,6 +1,5 @@
 import Foundation
 import PrescoreScoringAVX2
-import PropertyBased
 import Testing
 
 @testable import PrescoreCore
@@ -15,25 +14,9 @@ private let cpuHasAVX2 =
 @Suite(.enabled(if: cpuHasAVX2, "this CPU has no AVX2"))
 struct AVX2ScorerTests {
     @Test func scoresAsThePlainWalkOnRandomForests() async throws {
-        await propertyCheck(
-            count: 60,
-            input: Gen.uint64(), Gen.int(in: 1...30), Gen.int(in: 0...12), Gen.int(in: 1...6),
-            Gen.int(in: 1...1_000), Gen.int(in: 1...600)
-        ) { seed, trees, depth, features, distinct, rows in
-            let forest = RandomForest(
-                seed: seed, trees: trees, depth: depth, features: features, distinctThresholds: distinct)
-            let model = try #require(try? forest.model())
-            let input = forest.rows(rows)
-            var fast = [Float](repeating: 0, count: rows)
-            var plain = [Float](repeating: 1, count: rows)
-            let missing = input.withUnsafeBufferPointer { input in
-                fast.withUnsafeMutableBufferPointer { AVX2Scorer(model).score(input, into: $0) }
-            }
-            input.withUnsafeBufferPointer { input in
-                plain.withUnsafeMutableBufferPointer { model.scorePlain(input, into: $0) }
-            }
+        await RandomForest.checkAgainstPlainWalk(count: 60) { model, input, scores in
+            let missing = AVX2Scorer(model).score(input, into: scores)
             #expect(missing == input.count { $0.isNaN })
-            #expect(fast.map(\.bitPattern) == plain.map(\.bitPattern))
         }
     }
 

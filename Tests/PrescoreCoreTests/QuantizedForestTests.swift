@@ -12,25 +12,8 @@ import Testing
 /// a multiple of a vector or a block.
 @Suite struct QuantizedForestTests {
     @Test func fastPathEqualsPlainWalkOnRandomForests() async throws {
-        await propertyCheck(
-            count: 150,
-            input: Gen.uint64(), Gen.int(in: 1...30), Gen.int(in: 0...12), Gen.int(in: 1...6),
-            Gen.int(in: 1...1_000), Gen.int(in: 1...600)
-        ) { seed, trees, depth, features, distinct, rows in
-            let forest = RandomForest(
-                seed: seed, trees: trees, depth: depth, features: features, distinctThresholds: distinct)
-            let model = try #require(try? forest.model())
-            let input = forest.rows(rows)
-            var fast = [Float](repeating: 0, count: rows)
-            var plain = [Float](repeating: 1, count: rows)
-            input.withUnsafeBufferPointer { input in
-                fast.withUnsafeMutableBufferPointer { model.scoreQuantized(input, into: $0) }
-                plain.withUnsafeMutableBufferPointer { model.scorePlain(input, into: $0) }
-            }
-            for row in 0..<rows where fast[row].bitPattern != plain[row].bitPattern {
-                Issue.record("row \(row): quantized \(fast[row]) vs plain \(plain[row])")
-                break
-            }
+        await RandomForest.checkAgainstPlainWalk(count: 150) { model, input, scores in
+            model.scoreQuantized(input, into: scores)
         }
     }
 
@@ -115,6 +98,36 @@ import Testing
 
 /// A random XGBoost JSON model and rows for it, all drawn from one seed.
 struct RandomForest {
+    /// Checks `count` random forests, each on random rows, that `score` writes the plain float
+    /// walk's scores bit for bit.
+    static func checkAgainstPlainWalk(
+        count: Int,
+        _ score:
+            @escaping @Sendable (XGBoostModel, UnsafeBufferPointer<Float>, UnsafeMutableBufferPointer<Float>)
+            -> Void
+    ) async {
+        await propertyCheck(
+            count: count,
+            input: Gen.uint64(), Gen.int(in: 1...30), Gen.int(in: 0...12), Gen.int(in: 1...6),
+            Gen.int(in: 1...1_000), Gen.int(in: 1...600)
+        ) { seed, trees, depth, features, distinct, rows in
+            let forest = RandomForest(
+                seed: seed, trees: trees, depth: depth, features: features, distinctThresholds: distinct)
+            let model = try #require(try? forest.model())
+            let input = forest.rows(rows)
+            var fast = [Float](repeating: 0, count: rows)
+            var plain = [Float](repeating: 1, count: rows)
+            input.withUnsafeBufferPointer { input in
+                fast.withUnsafeMutableBufferPointer { score(model, input, $0) }
+                plain.withUnsafeMutableBufferPointer { model.scorePlain(input, into: $0) }
+            }
+            for row in 0..<rows where fast[row].bitPattern != plain[row].bitPattern {
+                Issue.record("row \(row): \(fast[row]) vs the plain walk's \(plain[row])")
+                break
+            }
+        }
+    }
+
     var seed: UInt64
     var trees: Int
     var depth: Int
