@@ -109,9 +109,9 @@ build: setup
 # The HTML lift report is checked by rendering it in headless Chromium.
 test: APT_PACKAGES += chromium python3-venv
 test: services $(MLSERVER_VENV)/.ready
+	$(MAKE) check-avx2
 	swift build --build-tests
 	swift test --skip-build
-	$(MAKE) check-avx2
 
 ## The release build's AVX2 scoring kernel: isolated from the baseline code, and scoring the same
 ## bits (scripts/check-avx2-kernel.sh says why).

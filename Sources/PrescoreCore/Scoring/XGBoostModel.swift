@@ -12,6 +12,10 @@ import Foundation
 /// (`QuantizedForest`): their top levels are decided for 16 or 32 rows at once with vector compares,
 /// without branches. Other trees take the float walk (`walkPlain`), one level at a time for the whole
 /// block. A row-at-a-time walk is bound by branch mispredictions and runs several times slower.
+///
+/// The scoring files (`XGBoostModel+Kernel.swift` and the rest it calls) are compiled twice: here,
+/// for any CPU, and in PrescoreScoringAVX2 for AVX2, whose `AVX2Scorer` wraps a model on CPUs that
+/// have it. What they read of the model is `package`, so both builds share one model.
 public struct XGBoostModel: Scorer {
     /// The objectives whose output transform this scorer knows.
     public enum Objective: String, Sendable, CaseIterable {
@@ -75,6 +79,7 @@ public struct XGBoostModel: Scorer {
     /// cost of one, so a realtime fallback's single row would pay for 32.
     package static let quantizedMinimumRows = 8
 
+    /// Scores with this module's (baseline) build of the kernel.
     @discardableResult
     public func score(
         _ features: UnsafeBufferPointer<Float>, into scores: UnsafeMutableBufferPointer<Float>
