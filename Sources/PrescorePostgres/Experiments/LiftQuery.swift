@@ -2,9 +2,9 @@ import Foundation
 import PrescoreCore
 
 /// The lift report of a served experiment, aggregated in PostgreSQL: per-unit values are built
-/// and summarised (count, mean, `var_samp`, `covar_samp`) inside the database, so the report costs
-/// two scans of the window's exposures whatever the number of units, and only a few rows per arm
-/// come back (README "For analysts" has the definitions).
+/// and summarised (count, mean, `var_samp`, `covar_samp`) inside the database, and only a few rows
+/// per arm come back (README "For analysts" has the definitions). A window covering the whole
+/// experiment reads its rollups, one row per unit; any other groups the window's exposures.
 public struct LiftQuery: Sendable {
     public var experiment: Experiment
     public var job: String
@@ -28,13 +28,19 @@ public struct LiftQuery: Sendable {
         "experiment = \(experiment.name) AND at >= coalesce(\(time: since), '-infinity') AND at < \(time: until)"
     }
 
+    /// Reads the experiment's rollups when the window covers all its exposures, else groups them.
     public func report(on connection: PostgresConnection) throws -> LiftReport {
+        try report(from: source(on: connection), on: connection)
+    }
+
+    /// `report(on:)` from a chosen source: the bench times both, tests compare them.
+    package func report(from source: Source, on connection: PostgresConnection) throws -> LiftReport {
         // A million units hashed in memory rather than spilled; JIT compiles longer than these
         // queries take to interpret (both measured: 33 s → 13 s on the bench's 10M exposures).
         try connection.execute("SET work_mem = '256MB'; SET jit = off")
         defer { _ = try? connection.execute("RESET work_mem; RESET jit") }
         let metrics = self.metrics.isEmpty ? try foundMetrics(on: connection) : self.metrics
-        let units = try connection.run(unitsStatement(metrics))
+        let units = try connection.run(unitsStatement(metrics, from: source))
         var arms: [LiftReport.Arm] = []
         var excluded = 0
         var samples: [String: [[String?]]] = [:]
@@ -64,7 +70,7 @@ public struct LiftQuery: Sendable {
         }
         var report = try LiftReport(
             arms: arms, excludedUnits: excluded, metrics: metricSamples, split: experiment.split)
-        let serving = try servingFigures(on: connection)
+        let serving = try servingFigures(from: source, on: connection)
         report.serving = serving.arms
         if let value = experiment.valuePerUnit, let price = experiment.cpuHourUSD,
             let first = report.metrics.first
@@ -90,48 +96,60 @@ public struct LiftQuery: Sendable {
 
     /// Per arm ('both' for units in both arms): units, exposures, then for each metric mean,
     /// variance, all-binary, and its covariate's mean, variance and covariance with it.
-    func unitsStatement(_ metrics: [String]) -> PostgresStatement {
-        var sums: PostgresStatement = ""
+    func unitsStatement(_ metrics: [String], from source: Source) -> PostgresStatement {
         var figures: PostgresStatement = ""
-        for (index, metric) in metrics.enumerated() {
+        for index in metrics.indices {
             let (y, x) = ("y\(index)", "x\(index)")
-            sums = """
-                \(sums), coalesce(sum(o.value) FILTER (WHERE o.metric = \(metric) AND o.at >= e.first_at), 0) AS \(raw: y),
-                coalesce(sum(o.value) FILTER (WHERE o.metric = \("pre_" + metric)), 0) AS \(raw: x)
-                """
             figures = """
                 \(figures), avg(\(raw: y)), var_samp(\(raw: y)), bool_and(\(raw: y) IN (0, 1)),
                 avg(\(raw: x)), var_samp(\(raw: x)), covar_samp(\(raw: y), \(raw: x))
                 """
         }
+        let units = source == .rollups ? rolledUpUnits(metrics) : exposedUnits(metrics)
         return """
-            WITH exposed AS (
-                SELECT key, CASE WHEN bool_and(arm = 'realtime') THEN 'realtime' ELSE 'batch' END AS arm,
-                       bool_or(arm = 'realtime') AND NOT bool_and(arm = 'realtime') AS both_arms,
-                       min(at) AS first_at, count(*) AS exposures
-                FROM prescore.exposures WHERE \(window) GROUP BY key
-            ), units AS (
-                SELECT e.arm, e.both_arms, e.exposures \(sums)
-                FROM exposed e LEFT JOIN prescore.outcomes o
-                  ON o.experiment = \(experiment.name) AND o.key = e.key AND o.at < \(time: until)
-                GROUP BY e.key, e.arm, e.both_arms, e.exposures
-            )
+            WITH \(units)
             SELECT CASE WHEN both_arms THEN 'both' ELSE arm END, count(*), sum(exposures) \(figures)
             FROM units GROUP BY 1
             """
     }
 
+    /// `units` from the window's exposures: one row per unit with its arm, whether it saw both,
+    /// its exposures and each metric's value (y) and covariate (x).
+    func exposedUnits(_ metrics: [String]) -> PostgresStatement {
+        """
+        exposed AS (
+            SELECT key, CASE WHEN bool_and(arm = 'realtime') THEN 'realtime' ELSE 'batch' END AS arm,
+                   bool_or(arm = 'realtime') AND NOT bool_and(arm = 'realtime') AS both_arms,
+                   min(at) AS first_at, count(*) AS exposures
+            FROM prescore.exposures WHERE \(window) GROUP BY key
+        ), units AS (\(summedOutcomes(metrics)))
+        """
+    }
+
+    /// Per-unit values summed from `prescore.outcomes` for the units of CTE `exposed`, a unit's
+    /// metric counting from its first exposure, its covariate whenever.
+    func summedOutcomes(_ metrics: [String]) -> PostgresStatement {
+        var sums: PostgresStatement = ""
+        for (index, metric) in metrics.enumerated() {
+            sums = """
+                \(sums), coalesce(sum(o.value) FILTER (WHERE o.metric = \(metric) AND o.at >= e.first_at), 0) AS \(raw: "y\(index)"),
+                coalesce(sum(o.value) FILTER (WHERE o.metric = \("pre_" + metric)), 0) AS \(raw: "x\(index)")
+                """
+        }
+        return """
+            SELECT e.arm, e.both_arms, e.exposures \(sums)
+            FROM exposed e LEFT JOIN prescore.outcomes o
+              ON o.experiment = \(experiment.name) AND o.key = e.key AND o.at < \(time: until)
+            GROUP BY e.key, e.arm, e.both_arms, e.exposures
+            """
+    }
+
     /// Latency percentiles from a histogram in buckets of 2% (ln(µs) × 50): within 1% of the
     /// exact percentile, without sorting every exposure.
-    func servingFigures(on connection: PostgresConnection) throws -> (
+    func servingFigures(from source: Source, on connection: PostgresConnection) throws -> (
         arms: [ArmServing], realtimeCPUPer1000: Double, treatedRealtime: Int
     ) {
-        let rows = try connection.run(
-            """
-            SELECT arm, source, floor(ln(greatest(latency_us, 1)) * 50)::int, count(*), sum(score_age_s), sum(cpu_us)
-            FROM prescore.exposures WHERE \(window) GROUP BY 1, 2, 3
-            """
-        ).rows
+        let rows = try connection.run(servingStatement(from: source)).rows
         var realtimeCount = 0
         var realtimeCPU = 0.0
         var treatedRealtime = 0

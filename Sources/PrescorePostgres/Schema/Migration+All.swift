@@ -148,5 +148,6 @@ extension Migration {
                     updated_at      timestamptz      NOT NULL DEFAULT now()
                 );
                 """),
+        experimentRollups,
     ]
 }
