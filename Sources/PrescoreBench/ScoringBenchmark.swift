@@ -33,7 +33,7 @@ struct ScoringBenchmark: ParsableCommand {
 
         // The kernel `prescore` would use here, and the baseline one beside it (the same when this
         // CPU has no AVX2): the second must score the same bits.
-        let kernel = ScoringKernel.current
+        let kernel = try ScoringKernel.current.get()
         let scorer = kernel.scorer(for: model)
         var scores = [Float](repeating: 0, count: rowCount)
         var baselineScores = [Float](repeating: 1, count: rowCount)

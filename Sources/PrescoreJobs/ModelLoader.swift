@@ -24,9 +24,9 @@ public enum ModelLoader {
                 let why = FileManager.default.fileExists(atPath: path) ? "cannot be read" : "does not exist"
                 throw CoreError(.invalidModel, "model file \(path) \(why)", at: location)
             }
+            let kernel = try ScoringKernel.current.get()
             do {
-                return ScoringKernel.current.scorer(
-                    for: try XGBoostModel(json: data, source: path, version: version))
+                return kernel.scorer(for: try XGBoostModel(json: data, source: path, version: version))
             } catch let error as CoreError {
                 throw CoreError(error.code, "model file \(error.description)", at: location)
             } catch {
@@ -43,7 +43,7 @@ public enum ModelLoader {
         }
         let firstByte = data.first { !(Character(UnicodeScalar($0)).isWhitespace) }
         if firstByte == UInt8(ascii: "{") {
-            return ScoringKernel.current.scorer(for: try XGBoostModel(json: data, source: file))
+            return try ScoringKernel.current.get().scorer(for: XGBoostModel(json: data, source: file))
         }
         let text = String(decoding: data, as: UTF8.self)
         let directory = (file as NSString).deletingLastPathComponent

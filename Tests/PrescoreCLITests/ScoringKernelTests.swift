@@ -3,7 +3,8 @@ import Testing
 @testable import PrescoreJobs
 
 /// Which kernel a process scores with: AVX2 when the CPU has it, the baseline when asked for or
-/// when the CPU lacks AVX2, whatever `PRESCORE_SCORING_KERNEL` says.
+/// when the CPU lacks AVX2, whatever `PRESCORE_SCORING_KERNEL` says; a value naming no kernel
+/// refused.
 @Suite struct ScoringKernelTests {
     @Test(
         arguments: [
@@ -12,11 +13,25 @@ import Testing
             ("baseline", true, .baseline),
             ("avx2", true, .avx2),
             ("avx2", false, .baseline),
-            ("something-else", true, .avx2),
-        ] as [(String?, Bool, ScoringKernel)])
-    func choosesByEnvironmentAndCPU(requested: String?, avx2: Bool, expected: ScoringKernel) {
+            ("", true, .avx2),
+            ("Baseline", true, nil),
+            ("something-else", false, nil),
+        ] as [(String?, Bool, ScoringKernel?)])
+    func choosesByEnvironmentAndCPU(requested: String?, avx2: Bool, expected: ScoringKernel?) {
         let flags: Set<Substring> = avx2 ? ["fpu", "sse2", "avx", "avx2"] : ["fpu", "sse2", "avx"]
-        #expect(ScoringKernel(environment: requested, cpuFlags: flags) == expected)
+        #expect((try? ScoringKernel(environment: requested, cpuFlags: flags)) == expected)
+    }
+
+    /// A value naming no kernel is refused, naming the variable, before anything is scored.
+    @Test func refusesAnUnknownKernel() throws {
+        let result = try PrescoreProcess.run(
+            ["model", "predict", "--model", "jobs/models/fraud_risk.json", "--input", "/dev/null"],
+            environment: ["PRESCORE_SCORING_KERNEL": "basline"])
+        #expect(result.status != 0)
+        #expect(
+            result.standardError.contains(
+                "PRESCORE_SCORING_KERNEL is \"basline\": use baseline or avx2, or leave it unset"),
+            "\(result.standardError)")
     }
 
     /// Both kernels write the same scores through the real executable.
