@@ -56,7 +56,7 @@ import Testing
 
     @Test func answersAHitWithTheContractFieldsAndStaleAfterMaxAge() async throws {
         try publish()
-        let app = Application(router: try application().router)
+        let app = Application(responder: try application().responder)
         try await app.test(.router) { client in
             try await client.execute(uri: "/v1/scores/routes/42", method: .get) { response in
                 #expect(response.status == .ok)
@@ -74,8 +74,24 @@ import Testing
         }
     }
 
+    /// The hot route's hand matcher takes exactly `/v1/scores/{job}/{key}`, the key still encoded;
+    /// anything else goes on to the router.
+    @Test(
+        arguments: [
+            ("/v1/scores/routes/42", "routes", "42"),
+            ("/v1/scores/routes/a%2Fb%20c", "routes", "a%2Fb%20c"),
+            ("/v1/scores/routes/batch", "routes", "batch"),
+            ("/v1/scores/routes/", nil, nil), ("/v1/scores//42", nil, nil), ("/v1/scores/routes", nil, nil),
+            ("/v1/scores/routes/42/x", nil, nil), ("/v1/scoresx/routes/42", nil, nil), ("/healthz", nil, nil),
+        ] as [(String, String?, String?)])
+    func matchesTheScorePathByHand(path: String, job: String?, key: String?) {
+        let matched = ScoreRouteResponder<Router<BasicRequestContext>.Responder>.scorePath(path)
+        #expect(matched?.job == job)
+        #expect(matched?.key == key)
+    }
+
     @Test func refusesUnknownJobsBadKeysAndBadBodiesAsProblems() async throws {
-        let app = Application(router: try application().router)
+        let app = Application(responder: try application().responder)
         try await app.test(.router) { client in
             try await client.execute(uri: "/v1/scores/nope/1", method: .get) { response in
                 #expect(response.status == .notFound)
@@ -102,7 +118,7 @@ import Testing
     }
 
     @Test func outcomesNeedTheBearerTokenAndAWellFormedArray() async throws {
-        let app = Application(router: try application(experiment: true, token: "s3cret").router)
+        let app = Application(responder: try application(experiment: true, token: "s3cret").responder)
         try await app.test(.router) { client in
             let body = ByteBuffer(string: #"[{"experiment":"routes_e","key":"1","metric":"m","value":1}]"#)
             for authorization in [nil, "Bearer s3cre", "Bearer s3cretX", "Basic s3cret", "s3cret"] {
@@ -134,7 +150,7 @@ import Testing
     }
 
     @Test func withoutATokenOutcomesAreRefused() async throws {
-        let app = Application(router: try application(experiment: true).router)
+        let app = Application(responder: try application(experiment: true).responder)
         try await app.test(.router) { client in
             try await client.execute(
                 uri: "/v1/outcomes", method: .post, headers: [.authorization: "Bearer "],

@@ -9,7 +9,7 @@ enum DaemonBootstrap {
     static func start(label: String, histogramBuckets: [String: [Duration]] = [:]) -> (
         Logger, PrometheusCollectorRegistry
     ) {
-        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        LoggingSystem.bootstrap { StandardErrorLogHandler(label: $0) }
         var logger = Logger(label: label)
         logger.logLevel = .info
         let registry = PrometheusCollectorRegistry()

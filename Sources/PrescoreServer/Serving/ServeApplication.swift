@@ -91,7 +91,7 @@ public struct ServeApplication: Sendable {
 
     var http: some Service {
         Application(
-            router: router,
+            responder: responder,
             server: .http1(
                 configuration: .init(
                     idleTimeout: .nanoseconds(Int64(configuration.idleTimeout.totalSeconds * 1e9)))),
@@ -100,19 +100,17 @@ public struct ServeApplication: Sendable {
             eventLoopGroupProvider: .shared(eventLoops), logger: logger)
     }
 
+    /// The hot route matched by hand, then the router.
+    var responder: some HTTPResponder<BasicRequestContext> {
+        ScoreRouteResponder(service: service, router: router.buildResponder())
+    }
+
+    /// Every route but `GET /v1/scores/{job}/{key}` (`ScoreRouteResponder`).
     var router: Router<BasicRequestContext> {
         let router = Router()
         let service = self.service
         let configuration = self.configuration
         let experimentsPool = self.experimentsPool
-        router.get("v1/scores/:job/:key") { request, context -> Response in
-            let start = ContinuousClock.now
-            let (response, source) = await Self.score(
-                service, job: context.parameters.get("job") ?? "", rawKey: context.parameters.get("key") ?? ""
-            )
-            service.metrics.request(.score, source: source, since: start)
-            return response
-        }
         router.post("v1/scores/:job/batch") { request, context -> Response in
             let start = ContinuousClock.now
             let response = await Self.batch(
