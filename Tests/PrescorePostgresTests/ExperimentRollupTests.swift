@@ -143,6 +143,9 @@ import Testing
                 experiment: Self.experiment, job: "j", since: Date(timeIntervalSince1970: 0),
                 until: Self.until)
             #expect(try early.source(on: connection) == .rollups)
+            let covariateAsMetric = LiftQuery(
+                experiment: Self.experiment, job: "j", metrics: ["pre_revenue"], until: Self.until)
+            #expect(try covariateAsMetric.source(on: connection) == .exposures)
         }
     }
 

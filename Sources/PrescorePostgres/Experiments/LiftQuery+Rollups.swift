@@ -13,7 +13,10 @@ extension LiftQuery {
 
     /// `.rollups` when the window starts at or before the experiment's first exposure and ends
     /// after its last; else `.exposures` (also when the experiment has none: nothing to group).
+    /// A metric asked for by a `pre_` name is summed from the first exposure like any metric, but
+    /// the rollups leave `pre_` outcomes out of `outcomes_from`: such a report groups the exposures.
     func source(on connection: PostgresConnection) throws -> Source {
+        guard !metrics.contains(where: { $0.hasPrefix("pre_") }) else { return .exposures }
         let covered = try connection.run(
             """
             SELECT coalesce(\(time: since) <= min(first_at), true) AND max(last_at) < \(time: until)
