@@ -133,31 +133,28 @@ extension Migration {
             END
             $$;
 
-            CREATE TRIGGER exposures_inserted AFTER INSERT ON prescore.exposures
-                REFERENCING NEW TABLE AS new_rows
-                FOR EACH STATEMENT EXECUTE FUNCTION prescore.roll_up_experiments('exposures');
-            CREATE TRIGGER exposures_updated AFTER UPDATE ON prescore.exposures
-                REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-                FOR EACH STATEMENT EXECUTE FUNCTION prescore.roll_up_experiments('exposures');
-            CREATE TRIGGER exposures_deleted AFTER DELETE ON prescore.exposures
-                REFERENCING OLD TABLE AS old_rows
-                FOR EACH STATEMENT EXECUTE FUNCTION prescore.roll_up_experiments('exposures');
-            CREATE TRIGGER exposures_truncated AFTER TRUNCATE ON prescore.exposures
-                FOR EACH STATEMENT EXECUTE FUNCTION prescore.roll_up_experiments('exposures');
-            CREATE TRIGGER outcomes_inserted AFTER INSERT ON prescore.outcomes
-                REFERENCING NEW TABLE AS new_rows
-                FOR EACH STATEMENT EXECUTE FUNCTION prescore.roll_up_experiments('outcomes');
-            CREATE TRIGGER outcomes_updated AFTER UPDATE ON prescore.outcomes
-                REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-                FOR EACH STATEMENT EXECUTE FUNCTION prescore.roll_up_experiments('outcomes');
-            CREATE TRIGGER outcomes_deleted AFTER DELETE ON prescore.outcomes
-                REFERENCING OLD TABLE AS old_rows
-                FOR EACH STATEMENT EXECUTE FUNCTION prescore.roll_up_experiments('outcomes');
-            CREATE TRIGGER outcomes_truncated AFTER TRUNCATE ON prescore.outcomes
-                FOR EACH STATEMENT EXECUTE FUNCTION prescore.roll_up_experiments('outcomes');
+            \(rollupTriggers)
 
             -- Experiments recorded before this migration.
             SELECT prescore.rebuild_experiment_rollups(
                 ARRAY(SELECT experiment FROM prescore.exposures UNION SELECT experiment FROM prescore.outcomes));
             """)
+
+    /// The triggers of both tables: inserts add to the rollups; updates, deletes and truncates
+    /// rebuild them (`roll_up_experiments` tells the tables apart by its argument).
+    private static let rollupTriggers = ["exposures", "outcomes"].map { table in
+        """
+        CREATE TRIGGER \(table)_inserted AFTER INSERT ON prescore.\(table)
+            REFERENCING NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION prescore.roll_up_experiments('\(table)');
+        CREATE TRIGGER \(table)_updated AFTER UPDATE ON prescore.\(table)
+            REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION prescore.roll_up_experiments('\(table)');
+        CREATE TRIGGER \(table)_deleted AFTER DELETE ON prescore.\(table)
+            REFERENCING OLD TABLE AS old_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION prescore.roll_up_experiments('\(table)');
+        CREATE TRIGGER \(table)_truncated AFTER TRUNCATE ON prescore.\(table)
+            FOR EACH STATEMENT EXECUTE FUNCTION prescore.roll_up_experiments('\(table)');
+        """
+    }.joined(separator: "\n")
 }
