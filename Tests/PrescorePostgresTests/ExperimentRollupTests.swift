@@ -15,8 +15,9 @@ import Testing
     static let until = Date(timeIntervalSince1970: 1_795_910_400)  // 2026-11-29
 
     /// 300 units, 3,000 exposures in three INSERTs and a COPY (units 1–20 in both arms), outcomes
-    /// after the exposures, some before them (units ≡ 0 mod 7) and past `until` (≡ 0 mod 11),
-    /// covariates before them, and outcomes of units never exposed.
+    /// after the exposures (revenue in two statements for units 1–150), some before them (units
+    /// ≡ 0 mod 7) and past `until` (≡ 0 mod 11), covariates before them, and outcomes of units
+    /// never exposed.
     func generate(_ connection: PostgresConnection) throws {
         try connection.execute("SELECT setseed(0.42)")
         for part in 0..<3 {
@@ -47,6 +48,8 @@ import Testing
                    CASE WHEN u % 7 = 0 THEN timestamptz '2026-10-20' WHEN u % 11 = 0 THEN timestamptz '2026-12-01'
                         ELSE timestamptz '2026-11-26' END
             FROM generate_series(1, 300) AS u, generate_series(1, 2);
+            INSERT INTO prescore.outcomes (experiment, key, metric, value, at)
+            SELECT 'roll', u::text, 'revenue', random() * 10, timestamptz '2026-11-27' FROM generate_series(1, 150) AS u;
             INSERT INTO prescore.outcomes (experiment, key, metric, value, at)
             SELECT 'roll', u::text, 'pre_revenue', random() * 50, timestamptz '2026-10-01' FROM generate_series(1, 300) AS u
             """)

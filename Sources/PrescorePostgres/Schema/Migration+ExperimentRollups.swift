@@ -45,11 +45,6 @@ extension Migration {
                 PRIMARY KEY (experiment, arm, source, latency_bucket)
             );
 
-            CREATE FUNCTION prescore.jsonb_sum(a jsonb, b jsonb) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
-                SELECT coalesce(jsonb_object_agg(k, coalesce((a ->> k)::float8, 0) + coalesce((b ->> k)::float8, 0)), '{}')
-                FROM (SELECT jsonb_object_keys(a) UNION SELECT jsonb_object_keys(b)) AS keys (k)
-            $$;
-
             -- The statements adding the exposures of relation `source` to the rollups.
             CREATE FUNCTION prescore.exposure_rollup_statements(source text) RETURNS text[] LANGUAGE sql IMMUTABLE AS $$
                 SELECT ARRAY[format($f$
@@ -84,7 +79,9 @@ extension Migration {
                           FROM %1$s AS x GROUP BY 1, 2, 3) AS m
                     GROUP BY experiment, key ORDER BY experiment, key
                     ON CONFLICT (experiment, key) DO UPDATE SET
-                        outcome_sums = prescore.jsonb_sum(u.outcome_sums, excluded.outcome_sums),
+                        outcome_sums = u.outcome_sums || (
+                            SELECT jsonb_object_agg(metric, total::float8 + coalesce((u.outcome_sums ->> metric)::float8, 0))
+                            FROM jsonb_each_text(excluded.outcome_sums) AS added (metric, total)),
                         outcomes_from = least(u.outcomes_from, excluded.outcomes_from),
                         outcomes_until = greatest(u.outcomes_until, excluded.outcomes_until)
                     $f$, source)]
