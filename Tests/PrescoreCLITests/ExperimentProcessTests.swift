@@ -1,5 +1,6 @@
 import Foundation
 import PrescoreCore
+import PrescorePostgres
 import PrescoreTestSupport
 import Testing
 
@@ -22,6 +23,14 @@ import Testing
 
     static func exposures(_ fixture: BatchRunFixture) throws -> Int {
         Int(try fixture.database.execute("SELECT count(*) FROM prescore.exposures").scalar ?? "") ?? -1
+    }
+
+    /// A counter's value on `serve`'s `/metrics`, 0 when absent.
+    static func counter(_ metric: String, of serve: ServeProcess) -> Int {
+        let line = (serve.get("/metrics")?.body ?? "").split(separator: "\n").first {
+            $0.hasPrefix(metric + " ")
+        }
+        return Int(line?.split(separator: " ").last ?? "") ?? 0
     }
 
     @Test func armsExposuresSpoolOutcomesAndTheReport() throws {
@@ -216,12 +225,7 @@ import Testing
                 #expect(serve.post("/v1/scores/\(fixture.job)/batch", "{\"keys\": [\(keys)]}")?.status == 200)
                 usleep(100_000)
             }
-            func counter(_ metric: String) -> Int {
-                let line = (serve.get("/metrics")?.body ?? "").split(separator: "\n").first {
-                    $0.hasPrefix(metric + " ")
-                }
-                return Int(line?.split(separator: " ").last ?? "") ?? 0
-            }
+            func counter(_ metric: String) -> Int { Self.counter(metric, of: serve) }
             #expect(
                 poll(seconds: 10) {
                     counter("prescore_exposures_spooled_total") + counter("prescore_exposures_dropped_total")
@@ -233,6 +237,33 @@ import Testing
             proxy.resume()
             #expect(
                 poll(seconds: 20) { (try? Self.exposures(fixture)) == 20_000 - dropped }, "\(serve.output)")
+            #expect(serve.stop() == 0)
+        }
+    }
+
+    /// A rollup rebuild (what any DELETE, UPDATE or TRUNCATE of the experiment tables starts) holds
+    /// their writers off: the recorder's COPY gives up at its 10 s deadline, the batch is spooled,
+    /// and written, rollups included, once the lock is gone.
+    @Test func exposuresWaitingOnARollupRebuildAreSpooledNotLost() throws {
+        let name = TestServers.uniqueName("e")
+        try BatchRunFixture.with(extra: Self.experimentBlock(name, batch: 100, realtime: 0)) { fixture in
+            #expect(try fixture.run().status == 0)
+            let serve = try ServeProcess(fixture)
+            defer { _ = serve.stop() }
+            #expect(serve.waitReady(), "\(serve.output)")
+            let holder = try PostgresConnection(url: fixture.databaseURL)
+            try holder.execute(
+                "BEGIN; LOCK TABLE prescore.exposures, prescore.outcomes IN SHARE ROW EXCLUSIVE MODE")
+            for key in 1...50 { #expect(serve.get("/v1/scores/\(fixture.job)/\(key)")?.status == 200) }
+            #expect(
+                poll(seconds: 30) { Self.counter("prescore_exposures_spooled_total", of: serve) == 50 },
+                "\(serve.output)")
+            #expect(try Self.exposures(fixture) == 0)
+            try holder.execute("COMMIT")
+            #expect(poll(seconds: 30) { (try? Self.exposures(fixture)) == 50 }, "\(serve.output)")
+            let rolledUp = try fixture.database.execute(
+                "SELECT sum(exposures) FROM prescore.experiment_units")
+            #expect(rolledUp.scalar == "50")
             #expect(serve.stop() == 0)
         }
     }
