@@ -14,7 +14,7 @@ import PrescoreCore
 ///
 /// Both builds are linked into one executable, so a function both emit under one name (an outlined
 /// copy, a specialization of a standard-library generic) is kept once, perhaps the AVX2 one, and
-/// may then be reached from baseline code. `Tests/check-avx2-isolation.sh` (run by `make test`)
+/// may then be reached from baseline code. `scripts/check-avx2-kernel.sh` (run by `make test`)
 /// fails when any such function of this module holds an AVX instruction. This type is a class so
 /// that it adds no value witnesses (copies of its bytes) of its own to that list.
 public final class AVX2Scorer: Scorer {
