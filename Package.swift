@@ -159,7 +159,10 @@ let package = Package(
             swiftSettings: strictSettings),
         .testTarget(
             name: "PrescoreRedisTests",
-            dependencies: ["PrescoreRedis", "PrescoreCore", "PrescoreTestSupport"],
+            dependencies: [
+                "PrescoreRedis", "PrescoreCore", "PrescoreTestSupport",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
             swiftSettings: strictSettings),
         .testTarget(
             name: "PrescoreHTTPClientTests", dependencies: ["PrescoreHTTPClient", "PrescoreTestSupport"],

@@ -28,7 +28,8 @@ extension BatchRun {
         var writerDone: BlockingExecutor.Completion?
         if let redis {
             let writer = ScoreWriter(
-                session: redis, layout: layout, runID: runID, bucketCount: buckets, ttl: job.output.ttl)
+                session: redis, layout: layout, runID: runID, bucketCount: buckets, ttl: job.output.ttl,
+                holdLimit: options.holdLimit)
             writerDone = BlockingExecutor.shared.execute("prescore-write") {
                 var writer = writer
                 while let batch = toWrite.pop() {
@@ -54,6 +55,7 @@ extension BatchRun {
                     }
                 }
                 state.largestBucket.store(Int(writer.bucketFill.max() ?? 0), ordering: .relaxed)
+                state.restoreRefusal.withLock { $0 = writer.restoreRefusal }
             }
         }
 
@@ -91,6 +93,9 @@ extension BatchRun {
         writerDone?.wait()
         counts.written = state.written.load(ordering: .relaxed)
         live.set(counts)
+        if let refusal = state.restoreRefusal.withLock({ $0 }) {
+            log("Redis refused RESTORE (\(refusal)); the scores were written by HSET instead (slower)")
+        }
         if let reason = cancellation.cancellationReason { throw BatchError(.runCancelled, reason) }
         if let failure = state.failure { throw failure }
         if redis != nil && counts.written != counts.scored {

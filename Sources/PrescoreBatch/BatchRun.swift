@@ -36,13 +36,22 @@ public struct BatchRun: Sendable {
         public var batchSize: Int
         /// The lease a manual run holds by its heartbeat (renewed every third of it).
         public var heartbeatLease: Duration
+        /// The most scores held to be written whole by `RESTORE` at the end (see `ScoreWriter`); a
+        /// larger run writes by `HSET` as it goes. Tests lower it to cross the switch with few rows.
+        public var holdLimit: Int
+
+        /// Held scores cost about 27 bytes each with their grouping (56 MB at this limit), which
+        /// keeps a 10,000,000-entity run, streamed past it, under its 200 MB peak.
+        public static let defaultHoldLimit = 1 << 21
 
         public init(
-            mode: Mode = .manual, batchSize: Int = 65_536, heartbeatLease: Duration = RunHistory.processLease
+            mode: Mode = .manual, batchSize: Int = 65_536, heartbeatLease: Duration = RunHistory.processLease,
+            holdLimit: Int = defaultHoldLimit
         ) {
             self.mode = mode
             self.batchSize = batchSize
             self.heartbeatLease = heartbeatLease
+            self.holdLimit = holdLimit
         }
     }
 

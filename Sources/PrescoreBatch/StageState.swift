@@ -5,6 +5,8 @@ final class StageState: Sendable {
     private let firstFailure = Mutex<(any Error)?>(nil)
     let written = Atomic<Int>(0)
     let largestBucket = Atomic<Int>(0)
+    /// Why Redis refused the writer's `RESTORE`s, when it did.
+    let restoreRefusal = Mutex<String?>(nil)
 
     /// Keeps the first error; later ones are consequences of it.
     func fail(_ error: any Error) {

@@ -50,6 +50,29 @@ public struct RESPCommandBuffer: Sendable {
         appendNewline()
     }
 
+    /// The `RESTORE` payload of a hash of `elementCount` listpack elements, written straight into
+    /// the buffer.
+    public mutating func appendRestorePayload(
+        hashElements elements: UnsafeRawBufferPointer, elementCount: Int
+    ) {
+        beginArgument(length: ListpackHashDump.payloadCount(elementBytes: elements.count))
+        ListpackHashDump.appendPayload(elements: elements, elementCount: elementCount, to: &bytes)
+        appendNewline()
+    }
+
+    /// A listpack element (`Listpack.element(in:at:)`) of `bytes` as an argument: its text, an
+    /// integer in decimal.
+    public mutating func appendArgument(_ element: Listpack.Element, in bytes: UnsafeRawBufferPointer) {
+        switch element {
+        case .integer(let value):
+            beginArgument(length: [UInt8].decimalLength(value))
+            self.bytes.appendDecimal(value)
+            appendNewline()
+        case .string(let range):
+            appendArgument(UnsafeRawBufferPointer(rebasing: bytes[range]))
+        }
+    }
+
     /// A whole command of text arguments.
     public mutating func append(command arguments: [String]) {
         beginCommand(argumentCount: arguments.count)

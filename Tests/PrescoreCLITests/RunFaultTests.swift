@@ -89,6 +89,31 @@ import Testing
         }
     }
 
+    /// The moment a run sends its whole buckets (`RESTORE`s, after the last row): Redis holds the
+    /// commands (`CLIENT PAUSE … WRITE`) while the run's connections are killed. The run reconnects
+    /// once and sends the buckets again (`RESTORE … REPLACE` can be repeated).
+    @Test func redisConnectionsKilledWhileBucketsAreRestoredAreReconnected() throws {
+        try withPausedRun(pauseAt: Self.rows) { fixture, running, _ throws in
+            try fixture.redis.command("CLIENT", "PAUSE", "10000", "WRITE")
+            var restoring = false
+            for _ in 0..<300 where !restoring {
+                usleep(20_000)
+                restoring =
+                    try fixture.redis.command("CLIENT", "LIST").string?.contains("cmd=restore") == true
+            }
+            #expect(restoring, "the run's RESTOREs never reached Redis")
+            try killRedisClients(fixture)
+            try fixture.redis.command("CLIENT", "UNPAUSE")
+            let result = running.finish()
+            #expect(result.status == 0, "\(result.standardError)")
+            #expect(result.standardOutput.contains("reconnected to Redis 1x"), "\(result.standardOutput)")
+            #expect(try fixture.recorded(2).status == "succeeded")
+            #expect(try counts(fixture, run: 2) == [3_000, 3_000, 3_000, 0])
+            #expect(try fixture.score(2_999)?.run == 2)
+            #expect(try runsWithKeys(fixture) == [1, 2])
+        }
+    }
+
     /// Redis gone for good mid-run (the server killed): the reconnects fail, and once the budget
     /// is spent the run fails in bounded time, recorded with how far it got.
     @Test func redisGoneForGoodFailsTheRunWithinTheBudget() throws {

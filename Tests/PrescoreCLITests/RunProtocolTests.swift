@@ -40,11 +40,12 @@ import Testing
 
     /// A slow run started first is older than the two runs that publish while it writes: their
     /// clean-up must not sweep its keys (PostgreSQL records it running). It then ends refused,
-    /// removing its own keys, so nothing is left behind but the kept runs.
+    /// removing its own keys, so nothing is left behind but the kept runs. The slow run writes as it
+    /// goes (`--hold-limit 0`), as a run too large to hold its scores for `RESTORE` does.
     @Test func aRunStillWritingIsNotSweptByNewerPublishes() throws {
         try BatchRunFixture.with { fixture in
             try fixture.setSource(rows: 1_000, pauseAt: 600, pauseSeconds: 4)
-            let slow = try fixture.start(["--batch-size", "100"])
+            let slow = try fixture.start(["--batch-size", "100", "--hold-limit", "0"])
             try fixture.waitForPause()
             let slowRun = try #require(
                 try fixture.database.execute(

@@ -32,6 +32,11 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("batch-size"), help: .hidden)
     var batchSize = BatchRun.Options().batchSize
 
+    /// The most scores held for whole-bucket `RESTORE`s at the end (`BatchRun.Options.holdLimit`);
+    /// hidden: for tests, which make a small run write as it goes (0) the way a large one does.
+    @Option(name: .customLong("hold-limit"), help: .hidden)
+    var holdLimit = BatchRun.Options.defaultHoldLimit
+
     /// How long the run's row stays this process's without a heartbeat; hidden: for tests, which
     /// cannot wait the default 30 s for a killed run to lapse.
     @Option(name: .customLong("heartbeat-lease"), help: .hidden)
@@ -44,6 +49,9 @@ struct RunCommand: ParsableCommand {
         guard (1...1_048_576).contains(batchSize) else {
             throw ValidationError("--batch-size must be 1 to 1048576")
         }
+        guard (0...BatchRun.Options.defaultHoldLimit).contains(holdLimit) else {
+            throw ValidationError("--hold-limit must be 0 to \(BatchRun.Options.defaultHoldLimit)")
+        }
         guard let lease = try? DurationParser.parse(heartbeatLease), lease >= .seconds(1) else {
             throw ValidationError("--heartbeat-lease must be a duration of at least 1s")
         }
@@ -55,7 +63,7 @@ struct RunCommand: ParsableCommand {
             redisURL: redis.resolvedURL,
             options: BatchRun.Options(
                 mode: dryRun ? .dryRun : .manual, batchSize: batchSize,
-                heartbeatLease: try DurationParser.parse(heartbeatLease)))
+                heartbeatLease: try DurationParser.parse(heartbeatLease), holdLimit: holdLimit))
     }
 
     /// Runs `job` in this process (`prescore run`, `prescore trigger --now`), cancelled by SIGINT

@@ -79,12 +79,18 @@ public struct ScoreLayout: Sendable, Equatable {
     /// for sparse or text keys.
     @inlinable
     public static func bucket(ofKey key: some Sequence<UInt8>, bucketCount: Int) -> Int {
+        Int(keyHash(key) % UInt64(bucketCount))
+    }
+
+    /// The 64-bit FNV-1a hash of a key's text, from which `bucket(ofKey:bucketCount:)` is taken.
+    @inlinable
+    public static func keyHash(_ key: some Sequence<UInt8>) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in key {
             hash ^= UInt64(byte)
             hash &*= 0x0000_0100_0000_01b3
         }
-        return Int(hash % UInt64(bucketCount))
+        return hash
     }
 
     /// A score as stored: the IEEE-754 float32 bits, little-endian (4 bytes).
