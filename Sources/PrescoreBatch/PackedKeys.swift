@@ -16,21 +16,10 @@ struct PackedKeys {
         return result
     }
 
-    mutating func append(_ key: UnsafeRawBufferPointer) {
-        bytes.append(contentsOf: key)
-        starts.append(bytes.count)
-    }
-
     subscript(index: Int) -> ArraySlice<UInt8> { bytes[starts[index]..<starts[index + 1]] }
 
-    mutating func removeAll() {
-        bytes.removeAll(keepingCapacity: true)
-        starts.removeAll(keepingCapacity: true)
-        starts.append(0)
-    }
-
     /// Calls `body` with a function that gives key `i`'s bytes without copying or retaining anything
-    /// per key (the writer's hot loops).
+    /// per key (the writer's hot loop).
     func withKeys<R>(_ body: ((Int) -> UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         try bytes.withUnsafeBytes { bytes in
             try starts.withUnsafeBufferPointer { starts in

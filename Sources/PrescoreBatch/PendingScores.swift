@@ -18,8 +18,15 @@ struct PendingScores {
     /// different keys (equal ones are compared byte by byte).
     private(set) var fingerprints: [UInt32] = []
 
-    init(bucketCount: Int) {
+    /// Room for `capacity` scores is reserved at once (address space; memory only as it fills):
+    /// grown by doubling instead, arrays just past a hold limit of 2,097,152 would reserve and
+    /// touch room for twice that.
+    init(bucketCount: Int, reservingCapacity capacity: Int) {
         self.bucketCount = bucketCount
+        records.reserveCapacity(capacity * 12)
+        ends.reserveCapacity(capacity)
+        buckets.reserveCapacity(capacity)
+        fingerprints.reserveCapacity(capacity)
     }
 
     var count: Int { ends.count }
