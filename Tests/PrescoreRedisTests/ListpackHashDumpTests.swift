@@ -67,9 +67,7 @@ import Testing
         let redis = try RedisConnection(url: RedisURL(server.url))
         var random = SplitMix64(seed: 2026)
         for trial in 0..<300 {
-            let fields = Self.distinctFields(
-                &random, count: Int.random(in: 1...120, using: &random), maximumLength: 64)
-            let values = fields.map { _ in Self.text(&random, maximumLength: 64) }
+            let (fields, values) = Self.hash(&random, fields: 1...120, maximumLength: 64)
             try redis.command(
                 [Array("HSET".utf8), Array("h\(trial)".utf8)] + zip(fields, values).flatMap { [$0, $1] })
             guard case .bulk(let dumped) = try redis.command("DUMP", "h\(trial)") else {
@@ -90,9 +88,7 @@ import Testing
         let redis = try RedisConnection(url: RedisURL(server.url))
         var random = SplitMix64(seed: 7)
         for trial in 0..<20 {
-            let fields = Self.distinctFields(
-                &random, count: Int.random(in: 100...700, using: &random), maximumLength: 5_000)
-            let values = fields.map { _ in Self.text(&random, maximumLength: 5_000) }
+            let (fields, values) = Self.hash(&random, fields: 100...700, maximumLength: 5_000)
             try Self.expectRestored(redis, key: "big\(trial)", Self.payload(fields, values), fields, values)
         }
     }
@@ -156,14 +152,18 @@ import Testing
         }
     }
 
-    static func distinctFields(_ random: inout SplitMix64, count: Int, maximumLength: Int) -> [[UInt8]] {
+    /// A random hash: distinct fields, as many as `fields` says, and a value each.
+    static func hash(
+        _ random: inout SplitMix64, fields count: ClosedRange<Int>, maximumLength: Int
+    ) -> (fields: [[UInt8]], values: [[UInt8]]) {
+        let count = Int.random(in: count, using: &random)
         var seen = Set<[UInt8]>()
         var fields: [[UInt8]] = []
         while fields.count < count {
             let field = text(&random, maximumLength: maximumLength)
             if seen.insert(field).inserted { fields.append(field) }
         }
-        return fields
+        return (fields, fields.map { _ in text(&random, maximumLength: maximumLength) })
     }
 
     static func text(of element: Listpack.Element, in bytes: UnsafeRawBufferPointer) -> [UInt8] {
