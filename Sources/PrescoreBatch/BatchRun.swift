@@ -40,8 +40,9 @@ public struct BatchRun: Sendable {
         /// larger run writes by `HSET` as it goes. Tests lower it to cross the switch with few rows.
         public var holdLimit: Int
 
-        /// Held scores cost about 27 bytes each with their grouping (56 MB at this limit), which
-        /// keeps a 10,000,000-entity run, streamed past it, under its 200 MB peak.
+        /// Held scores cost about 28 bytes each (59 MB at this limit) beside the run's other
+        /// 90 MB; a run expected to be larger streams from its first batch, keeping a 10,000,000-
+        /// entity run at about 150 MB peak.
         public static let defaultHoldLimit = 1 << 21
 
         public init(

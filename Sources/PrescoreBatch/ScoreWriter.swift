@@ -6,16 +6,17 @@ import PrescoreRedis
 /// **Whole buckets by `RESTORE`** (a run of up to `holdLimit` scores): every score is held until the
 /// last batch; then each bucket is built in Redis' own listpack encoding and sent as a `RESTORE`
 /// payload (`ListpackHashDump`, `ScoreWriter+Restore.swift`). Redis stores it as it is, where an
-/// `HSET` parses every field and scans the bucket for it: measured on a million scores, Redis
-/// spent 0.07–0.10 CPU-seconds instead of about 1.8, on a machine whose two cores also run
-/// PostgreSQL's COPY and the scoring. Redis that refuses `RESTORE` (an ACL without it, Redis 6's
+/// `HSET` parses every field and scans the bucket for it: in whole runs of a million scores,
+/// redis-server spent 0.13–0.21 CPU-seconds instead of 1.2–1.6, on a machine whose two cores also
+/// run PostgreSQL's COPY and the scoring. Redis that refuses `RESTORE` (an ACL without it, Redis 6's
 /// older payload version) gets the same scores by `HSET`; the refusal is reported.
 ///
 /// **`HSET` as the scores come** (`streaming`): a run whose buckets were sized for more than
 /// `holdLimit` rows writes every `flushCount` scores from the start; one that outgrows the limit
-/// while holding sends what it holds, then does the same. Held until the buckets average 8 scores, so that
-/// each `HSET` carries several fields (Redis spends about 4 µs on a call beside its fields), but at
-/// most 262,144: a flush of 1,048,576 took a 10,000,000-entity run from 87 to 198 MB peak.
+/// while holding sends what it holds, then does the same. Scores wait until the buckets average 8,
+/// so that each `HSET` carries several fields (Redis spends about 4 µs on a call beside its
+/// fields), but at most 262,144: a flush of 1,048,576 took a 10,000,000-entity run from 87 to
+/// 198 MB peak.
 ///
 /// Either way the scores are grouped by bucket with a counting pass (linear and stable, where a
 /// comparison sort of (bucket, row) pairs cost 3% of the run) and a key that appears twice keeps
