@@ -12,6 +12,7 @@ import Testing
         #expect(result.standardOutput.contains("ok    PostgreSQL postgresql://prescore:***@127.0.0.1"))
         #expect(result.standardOutput.contains("ok    Redis redis://127.0.0.1:"))
         #expect(result.standardOutput.contains("hash listpack limits 512 entries / 64 bytes"))
+        #expect(!result.standardOutput.contains("RESTORE refused"), "\(result.standardOutput)")
     }
 
     @Test func anUnreachableRedisFailsWithOneLineAndThePasswordHidden() throws {
@@ -40,5 +41,24 @@ import Testing
         #expect(result.status == 0, "\(result.standardError)")
         #expect(result.standardOutput.contains("\(user):***@"))
         #expect(result.standardOutput.contains("CONFIG GET not permitted"))
+    }
+
+    /// An ACL user without `RESTORE` (as `-@dangerous` leaves it): still usable, with a warning
+    /// that batch runs will write by HSET; the probe leaves no key behind.
+    @Test func anACLUserWithoutRESTOREIsWarnedAbout() throws {
+        let admin = try RedisConnection(url: RedisURL(TestServers.redisURL))
+        let user = TestServers.uniqueName("check")
+        try admin.command("ACL", "SETUSER", user, "on", ">pw", "~*", "+@all", "-@dangerous")
+        defer { _ = try? admin.command("ACL", "DELUSER", user) }
+        let url = try RedisURL(TestServers.redisURL)
+        let plain = "redis://\(user):pw@\(url.host):\(url.port)/\(url.database)"
+        let result = try PrescoreProcess.run(
+            ["check", "--redis-url", plain], environment: ["DATABASE_URL": TestServers.databaseURL])
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.standardOutput.contains("RESTORE refused (NOPERM"), "\(result.standardOutput)")
+        #expect(result.standardOutput.contains("batch runs will write scores by HSET"))
+        var leftover: [String] = []
+        try admin.scan(matching: "prescore:check:*") { leftover += $0 }
+        #expect(leftover.isEmpty, "\(leftover)")
     }
 }

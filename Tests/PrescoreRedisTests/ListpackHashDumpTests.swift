@@ -94,16 +94,7 @@ import Testing
     }
 
     static func payload(_ fields: [[UInt8]], _ values: [[UInt8]]) -> [UInt8] {
-        var elements: [UInt8] = []
-        for (field, value) in zip(fields, values) {
-            field.withUnsafeBytes { Listpack.appendElement($0, to: &elements) }
-            value.withUnsafeBytes { Listpack.appendElement($0, to: &elements) }
-        }
-        var payload: [UInt8] = []
-        elements.withUnsafeBytes {
-            ListpackHashDump.appendPayload(elements: $0, elementCount: 2 * fields.count, to: &payload)
-        }
-        return payload
+        ListpackHashDump.payload(zip(fields, values).map { ($0, $1) })
     }
 
     static func expectRestored(

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import PrescorePostgres
 import PrescoreRedis
 
@@ -9,7 +10,8 @@ struct CheckCommand: ParsableCommand {
         discussion: """
             Connects to both servers and prints, one line each: the server, its version, the prescore \
             schema version, and Redis' memory policy and hash listpack limits (the compact score \
-            layout relies on them). Exits 1 when either server cannot be used.
+            layout relies on them); warns when Redis refuses RESTORE (batch runs then write by HSET). \
+            Exits 1 when either server cannot be used.
             """)
 
     @OptionGroup var database: DatabaseOptions
@@ -52,11 +54,29 @@ struct CheckCommand: ParsableCommand {
             } else {
                 print(line + " (CONFIG GET not permitted: memory settings not shown)")
             }
+            if let refusal = try Self.restoreRefusal(connection) {
+                print(
+                    "      RESTORE refused (\(refusal)): batch runs will write scores by HSET, about ten times the Redis CPU"
+                )
+            }
         } catch {
             healthy = false
             printError("error \(error)")
         }
         if !healthy { throw ExitCode.failure }
+    }
+
+    /// Why Redis refuses this user's `RESTORE` of a one-field hash into a probe key (removed at
+    /// once, and set to expire in a second anyway), or nil when it takes it: batch runs write whole
+    /// buckets that way (see `ScoreWriter`).
+    private static func restoreRefusal(_ connection: RedisConnection) throws -> String? {
+        let key = Array("prescore:check:restore:\(ProcessInfo.processInfo.processIdentifier)".utf8)
+        let payload = ListpackHashDump.payload([(Array("field".utf8), Array("value".utf8))])
+        let reply = try connection.command(
+            [Array("RESTORE".utf8), key, Array("1000".utf8), payload, Array("REPLACE".utf8)])
+        if case .error(let message) = reply { return message }
+        try connection.command([Array("DEL".utf8), key])
+        return nil
     }
 
     private static func settings(_ connection: RedisConnection) throws -> [String: String] {

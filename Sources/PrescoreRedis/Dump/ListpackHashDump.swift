@@ -44,6 +44,19 @@ public enum ListpackHashDump {
         withUnsafeBytes(of: crc.littleEndian) { bytes.append(contentsOf: $0) }
     }
 
+    /// The payload of the hash of `pairs` (field, value), fields distinct: for small hashes (a
+    /// probe, tests); the batch writer encodes its elements as the scores arrive instead.
+    public static func payload(_ pairs: [(field: [UInt8], value: [UInt8])]) -> [UInt8] {
+        var elements: [UInt8] = []
+        for (field, value) in pairs {
+            field.withUnsafeBytes { Listpack.appendElement($0, to: &elements) }
+            value.withUnsafeBytes { Listpack.appendElement($0, to: &elements) }
+        }
+        var payload: [UInt8] = []
+        elements.withUnsafeBytes { appendPayload(elements: $0, elementCount: 2 * pairs.count, to: &payload) }
+        return payload
+    }
+
     /// RDB's length encoding (`rdbSaveLen`): 6 bits, 14 bits, or a marker then 32 or 64 bits,
     /// big-endian.
     private static func appendRDBLength(_ length: Int, to bytes: inout [UInt8]) {
