@@ -28,16 +28,7 @@ import Testing
     }
 
     @Test func anACLUserWithoutCONFIGStillPasses() throws {
-        let admin = try RedisConnection(url: RedisURL(TestServers.redisURL))
-        let user = TestServers.uniqueName("check")
-        try admin.command("ACL", "SETUSER", user, "on", ">pw", "~*", "+@all", "-config")
-        defer { _ = try? admin.command("ACL", "DELUSER", user) }
-        var url = try RedisURL(TestServers.redisURL)
-        url.user = user
-        url.password = "pw"
-        let plain = "redis://\(user):pw@\(url.host):\(url.port)/\(url.database)"
-        let result = try PrescoreProcess.run(
-            ["check", "--redis-url", plain], environment: ["DATABASE_URL": TestServers.databaseURL])
+        let (result, user) = try checkAsACLUser("+@all", "-config")
         #expect(result.status == 0, "\(result.standardError)")
         #expect(result.standardOutput.contains("\(user):***@"))
         #expect(result.standardOutput.contains("CONFIG GET not permitted"))
@@ -46,19 +37,27 @@ import Testing
     /// An ACL user without `RESTORE` (as `-@dangerous` leaves it): still usable, with a warning
     /// that batch runs will write by HSET; the probe leaves no key behind.
     @Test func anACLUserWithoutRESTOREIsWarnedAbout() throws {
+        let (result, _) = try checkAsACLUser("+@all", "-@dangerous")
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.standardOutput.contains("RESTORE refused (NOPERM"), "\(result.standardOutput)")
+        #expect(result.standardOutput.contains("batch runs will write scores by HSET"))
+        var leftover: [String] = []
+        try RedisConnection(url: RedisURL(TestServers.redisURL)).scan(matching: "prescore:check:*") {
+            leftover += $0
+        }
+        #expect(leftover.isEmpty, "\(leftover)")
+    }
+
+    /// `prescore check` as a throwaway ACL user (a password, every key) with `rules`.
+    func checkAsACLUser(_ rules: String...) throws -> (result: PrescoreProcess, user: String) {
         let admin = try RedisConnection(url: RedisURL(TestServers.redisURL))
         let user = TestServers.uniqueName("check")
-        try admin.command("ACL", "SETUSER", user, "on", ">pw", "~*", "+@all", "-@dangerous")
+        try admin.command((["ACL", "SETUSER", user, "on", ">pw", "~*"] + rules).map { Array($0.utf8) })
         defer { _ = try? admin.command("ACL", "DELUSER", user) }
         let url = try RedisURL(TestServers.redisURL)
         let plain = "redis://\(user):pw@\(url.host):\(url.port)/\(url.database)"
         let result = try PrescoreProcess.run(
             ["check", "--redis-url", plain], environment: ["DATABASE_URL": TestServers.databaseURL])
-        #expect(result.status == 0, "\(result.standardError)")
-        #expect(result.standardOutput.contains("RESTORE refused (NOPERM"), "\(result.standardOutput)")
-        #expect(result.standardOutput.contains("batch runs will write scores by HSET"))
-        var leftover: [String] = []
-        try admin.scan(matching: "prescore:check:*") { leftover += $0 }
-        #expect(leftover.isEmpty, "\(leftover)")
+        return (result, user)
     }
 }
