@@ -67,8 +67,8 @@ struct ScoreWriter {
         bucketFill = [UInt32](repeating: 0, count: bucketCount)
         flushCount = min(bucketCount * 8, 1 << 18)
         // A run sized for more rows than it may hold streams from its first batch: holding first
-        // would only add the held scores' memory before the switch (57 MB at the default limit; a
-        // 10,000,000-entity run peaked at 200 MB instead of 143).
+        // would only add the held scores' memory before the switch (about 59 MB at the default
+        // limit: a 10,000,000-entity run peaked at 200 MB instead of 146).
         mode = bucketCount * ScoreLayout.entitiesPerBucket > holdLimit ? .streaming : .holding
         let room = mode == .holding ? holdLimit : flushCount
         pending = PendingScores(bucketCount: bucketCount, reservingCapacity: room + Self.batchAllowance)
