@@ -41,7 +41,8 @@ public final class PostgresConnection: Sendable {
 
     /// Connects with a libpq connection string: a URI (`postgresql://user:pw@host:port/db?sslmode=…`)
     /// or `key=value` pairs, so that everything psql accepts works here too. With `deadline`, every
-    /// `execute` gets that long to answer (and the server's `statement_timeout` is set to it).
+    /// `execute` gets that long to answer (and the server's `statement_timeout` and
+    /// `idle_in_transaction_session_timeout` are set to it).
     public init(url: String, applicationName: String = "prescore", deadline: Duration? = nil)
         throws(PostgresError)
     {
@@ -85,7 +86,13 @@ public final class PostgresConnection: Sendable {
         cancelRequest = Mutex(request)
         handle = Mutex(connection)
         if let deadline {
-            try execute("SET statement_timeout = \(max(1, deadline.totalMilliseconds))")
+            // The server ends a statement at the deadline, and a transaction whose client went
+            // silent within it (a frozen network): otherwise its locks, such as a job's planning
+            // lock, would be held until the server's TCP keepalive gave up, hours by default.
+            let milliseconds = max(1, deadline.totalMilliseconds)
+            try execute(
+                "SET statement_timeout = \(milliseconds); SET idle_in_transaction_session_timeout = \(milliseconds)"
+            )
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import PrescoreHTTPClient
+import PrescorePostgres
 import PrescoreTestSupport
 import Testing
 
@@ -153,7 +154,11 @@ import Testing
                 WHERE datname = current_database() AND application_name = 'prescore scheduler'
                 """
             let pid = try #require(try fixture.database.execute(loop).scalar.flatMap { Int32($0) })
-            kill(pid, SIGSTOP)
+            // Frozen between statements: stopped inside the loop's planning transaction, it would
+            // hold the job's lock, which no timeout of a stopped process can release, and every
+            // connection after it would wait for that lock (a frozen network releases it: the
+            // connection's idle_in_transaction_session_timeout).
+            #expect(try freezeWhileIdle(pid, fixture.database))
             defer {
                 kill(pid, SIGCONT)
                 kill(pid, SIGTERM)
@@ -176,6 +181,19 @@ import Testing
                 }, "runs go on over a new connection")
             #expect(readyz() == 200)
             #expect(daemon.stop(SIGTERM) == 0)
+        }
+    }
+
+    /// Stops the backend `pid` at a moment it waits for its client outside a transaction (its
+    /// state, as it last reported it, is `idle`), trying for up to 10 s.
+    private func freezeWhileIdle(_ pid: Int32, _ database: PostgresConnection) throws -> Bool {
+        let state = "SELECT state FROM pg_stat_activity WHERE pid = $1"
+        return try poll(seconds: 10) {
+            kill(pid, SIGSTOP)
+            if try database.execute(state, [String(pid)]).scalar == "idle" { return true }
+            kill(pid, SIGCONT)
+            usleep(UInt32.random(in: 1_000...20_000))
+            return false
         }
     }
 

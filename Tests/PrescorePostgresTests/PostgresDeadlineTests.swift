@@ -24,6 +24,24 @@ import Testing
         #expect(!connection.isHealthy)
     }
 
+    /// A client that goes silent inside a transaction (as behind a frozen network) holds its locks
+    /// only until its deadline: the server then ends that session, and others get the lock.
+    @Test func aTransactionLeftIdleReleasesItsLocksAtTheDeadline() throws {
+        let silent = try PostgresConnection(url: TestServers.databaseURL, deadline: .milliseconds(500))
+        let lock = "SELECT pg_try_advisory_xact_lock(\(Int64.random(in: 1...Int64.max)))"
+        try silent.execute("BEGIN")
+        #expect(try silent.execute(lock).scalar == "t")
+        let other = try PostgresConnection(url: TestServers.databaseURL)
+        try other.execute("BEGIN")
+        #expect(try other.execute(lock).scalar == "f")
+        try other.execute("ROLLBACK")
+        usleep(1_500_000)
+        try other.execute("BEGIN")
+        #expect(try other.execute(lock).scalar == "t")
+        try other.execute("ROLLBACK")
+        #expect(throws: PostgresError.self) { try silent.execute("SELECT 1") }
+    }
+
     /// The error that aborted a transaction is what later statements report, never "current
     /// transaction is aborted".
     @Test func theFirstErrorOfATransactionIsReported() throws {
