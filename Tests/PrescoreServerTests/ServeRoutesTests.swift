@@ -85,7 +85,7 @@ import Testing
             ("/v1/scores/routes/42/x", nil, nil), ("/v1/scoresx/routes/42", nil, nil), ("/healthz", nil, nil),
         ] as [(String, String?, String?)])
     func matchesTheScorePathByHand(path: String, job: String?, key: String?) {
-        let matched = ScoreRouteResponder<Router<BasicRequestContext>.Responder>.scorePath(path)
+        let matched = ScorePath.parse(path)
         #expect(matched?.job == job)
         #expect(matched?.key == key)
     }

@@ -41,8 +41,16 @@ public enum RawHTTP {
             received += buffer[0..<count]
         }
         let text = String(decoding: received, as: UTF8.self)
-        guard let end = text.range(of: "\r\n\r\n") else { return nil }
-        let lines = text[..<end.lowerBound].split(separator: "\r\n")
+        guard let end = text.range(of: "\r\n\r\n"), let (status, fields) = parseHead(text[..<end.lowerBound])
+        else { return nil }
+        var bodyText = String(text[end.upperBound...])
+        if fields["transfer-encoding"] == "chunked" { bodyText = dechunk(bodyText) }
+        return Response(status: status, headers: fields, body: bodyText)
+    }
+
+    /// The status and the fields (names lowercased) of a response head, without its blank line.
+    static func parseHead(_ text: Substring) -> (status: Int, fields: [String: String])? {
+        let lines = text.split(separator: "\r\n")
         guard let status = lines.first?.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else {
             return nil
         }
@@ -52,12 +60,10 @@ public enum RawHTTP {
             fields[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(
                 in: .whitespaces)
         }
-        var bodyText = String(text[end.upperBound...])
-        if fields["transfer-encoding"] == "chunked" { bodyText = dechunk(bodyText) }
-        return Response(status: status, headers: fields, body: bodyText)
+        return (status, fields)
     }
 
-    private static func dechunk(_ text: String) -> String {
+    static func dechunk(_ text: String) -> String {
         var rest = Substring(text)
         var out = ""
         while let lineEnd = rest.range(of: "\r\n"), let size = Int(rest[..<lineEnd.lowerBound], radix: 16),

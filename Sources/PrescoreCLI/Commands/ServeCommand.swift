@@ -39,6 +39,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("pool-size"), help: "PostgreSQL connections for realtime fallbacks.")
     var poolSize = 8
 
+    @Option(
+        name: .customLong("idle-timeout"),
+        help: "A client connection with no request for this long is closed (e.g. 30s, 2m).")
+    var idleTimeout = "30s"
+
     @Option(name: .customLong("event-loop-threads"), help: "SwiftNIO event loop threads (HTTP and Redis).")
     var eventLoopThreads = 1
 
@@ -56,6 +61,9 @@ struct ServeCommand: AsyncParsableCommand {
         guard exposureSpoolMB >= 1 else { throw ValidationError("--exposure-spool-mb must be at least 1") }
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
         guard (1...1_000).contains(poolSize) else { throw ValidationError("--pool-size must be 1 to 1000") }
+        guard let idle = try? DurationParser.parse(idleTimeout), idle > .zero else {
+            throw ValidationError("--idle-timeout must be a duration such as 30s or 2m")
+        }
         guard (1...256).contains(eventLoopThreads) else {
             throw ValidationError("--event-loop-threads must be 1 to 256")
         }
@@ -84,6 +92,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.host = host
         configuration.port = port
         configuration.poolSize = poolSize
+        configuration.idleTimeout = try DurationParser.parse(idleTimeout)
         configuration.exposureSpool = exposureSpool
         configuration.exposureSpoolBytes = exposureSpoolMB << 20
         configuration.apiToken = ProcessInfo.processInfo.environment["PRESCORE_API_TOKEN"].flatMap {

@@ -35,6 +35,17 @@ final class PointerCache: Sendable {
         return run
     }
 
+    /// The published run cached for `pointerKey` when the entry is younger than `ttl`: what the
+    /// event loop may use without asking Redis. Nil when no run is published or the entry is
+    /// missing or old (the full path then fetches it).
+    func fresh(_ pointerKey: String) -> PublishedRun? {
+        let now = ContinuousClock.now
+        return entries.withLock { entries in
+            guard let entry = entries[pointerKey], now - entry.fetched < ttl else { return nil }
+            return entry.run
+        }
+    }
+
     /// What is cached for `pointerKey`, however old (for the score-age gauge).
     func cached(_ pointerKey: String) -> PublishedRun? {
         entries.withLock { $0[pointerKey]?.run }

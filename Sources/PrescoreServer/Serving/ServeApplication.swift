@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import NIOPosix
@@ -89,14 +90,20 @@ public struct ServeApplication: Sendable {
         ]
     }
 
+    /// The `Server` header of every answer.
+    static let serverName = "prescore"
+
     var http: some Service {
-        Application(
+        let (service, idleTimeout) = (self.service, configuration.idleTimeout)
+        return Application(
             responder: responder,
-            server: .http1(
-                configuration: .init(
-                    idleTimeout: .nanoseconds(Int64(configuration.idleTimeout.totalSeconds * 1e9)))),
+            server: HTTPServerBuilder { responder in
+                ScoreHTTP1Channel(
+                    responder: responder, service: service, serverName: Self.serverName,
+                    idleTimeout: idleTimeout)
+            },
             configuration: .init(
-                address: .hostname(configuration.host, port: configuration.port), serverName: "prescore"),
+                address: .hostname(configuration.host, port: configuration.port), serverName: Self.serverName),
             eventLoopGroupProvider: .shared(eventLoops), logger: logger)
     }
 

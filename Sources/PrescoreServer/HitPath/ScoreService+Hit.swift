@@ -1,0 +1,54 @@
+import Foundation
+import HTTPTypes
+import NIOCore
+import PrescoreCore
+import PrescoreRedis
+
+extension ScoreService {
+    /// A `GET /v1/scores/{job}/{key}` the event loop may answer by itself: a served job outside
+    /// any experiment (exposures are recorded on the full path), a valid key, and the job's
+    /// published run cached and fresh. Everything else takes the full path, which also answers
+    /// the errors and refreshes the pointer.
+    struct HitPlan {
+        let served: ServedJob
+        let key: String
+        let run: PublishedRun
+        let bucketKey: String
+    }
+
+    func hitPlan(_ head: HTTPRequest) -> HitPlan? {
+        guard head.method == .get, let path = head.path, !path.utf8.contains(UInt8(ascii: "?")),
+            Self.keepsAlive(head.headerFields), let (job, rawKey) = ScorePath.parse(path),
+            let served = jobs[job], served.experiment == nil,
+            let key = ScoreKey.percentDecoded(Substring(rawKey)), ScoreKey.problem(key) == nil,
+            let run = pointers.fresh(served.layout.pointerKey)
+        else { return nil }
+        let bucket = ScoreLayout.bucket(ofKey: key.utf8, bucketCount: run.buckets)
+        return HitPlan(
+            served: served, key: key, run: run,
+            bucketKey: served.layout.bucketKey(run: run.runID, bucket: bucket))
+    }
+
+    /// `HGET` of the plan's key in its bucket.
+    func lookUp(_ plan: HitPlan) -> EventLoopFuture<[RedisReply]> {
+        redis.send(replies: 1) { buffer in
+            NIORedisClient.encode(["HGET", plan.bucketKey, plan.key], into: &buffer)
+        }
+    }
+
+    /// The answer's JSON when `reply` holds the score, counted as a hit; nil otherwise (the full
+    /// path then counts and answers the miss).
+    func hitJSON(_ plan: HitPlan, reply: RedisReply) -> String? {
+        guard case .bulk(let bytes) = reply, let score = ScoreLayout.decode(bytes) else { return nil }
+        let job = plan.served.job.definition
+        metrics.hit(job.name)
+        return ScoreAnswer.batch(job: job, key: plan.key, score: score, run: plan.run, now: Date()).json
+    }
+
+    /// Whether the connection stays open after the answer: no `Connection` header, or
+    /// `keep-alive`. A `close` is left to Hummingbird, which closes after answering.
+    private static func keepsAlive(_ fields: HTTPFields) -> Bool {
+        guard let value = fields[.connection] else { return true }
+        return value.lowercased() == "keep-alive"
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import PrescoreTestSupport
+import Testing
+
+/// `prescore serve` over connections that stay open, as product services use it: hits are
+/// answered on the event loop there (`ScoreHitHandler`), everything else by Hummingbird, and a
+/// connection must see its answers in request order, its idle timeout, and its close.
+@Suite struct ServeConnectionTests {
+    /// Requests pipelined on one connection are answered in order, whichever path answers each:
+    /// hits, a slow miss through the fallback, other routes, errors; hits sent together while a
+    /// lookup is under way wait their turn.
+    @Test func pipelinedRequestsAreAnsweredInOrder() throws {
+        try BatchRunFixture.with(extra: BatchRunFixture.realtime(timeout: "5s")) { fixture in
+            #expect(try fixture.run().status == 0)
+            try fixture.setSource(rows: 2_000)  // 1001…2000 exist in PostgreSQL only
+            let serve = try ServeProcess(fixture)
+            defer { _ = serve.stop() }
+            #expect(serve.waitReady(), "\(serve.output)")
+            try fixture.setRealtimeSleep(0.3)
+            let connection = try #require(RawHTTPConnection(port: serve.port))
+            let job = "/v1/scores/\(fixture.job)/"
+
+            func exchange(_ paths: [String]) -> [(status: Int?, key: String?, source: String?)] {
+                #expect(connection.send(paths.map { RawHTTPConnection.get($0) }.joined()))
+                return paths.map { _ in
+                    let answer = connection.response()
+                    let object = ServeProcess.object(answer)
+                    return (answer?.status, object["key"] as? String, object["source"] as? String)
+                }
+            }
+            let first = exchange([
+                job + "500", job + "1500", job + "7", "/healthz", job + "5000", job + "%00", job + "8",
+                "/v1/scores/no_such_job/1", job + "9",
+            ])
+            #expect(first.map(\.status) == [200, 200, 200, 200, 404, 400, 200, 404, 200])
+            #expect(first.map(\.key) == ["500", "1500", "7", nil, nil, nil, "8", nil, "9"])
+            #expect(
+                first.map(\.source) == ["batch", "realtime", "batch", nil, nil, nil, "batch", nil, "batch"])
+
+            // The pointer is cached now: the first hit is looked up on the event loop while the
+            // rest wait, then each goes its way in turn.
+            let second = exchange([
+                job + "11", job + "12", "/metrics", job + "13", job + "1600", job + "14", job + "15",
+            ])
+            #expect(second.map(\.status) == [200, 200, 200, 200, 200, 200, 200])
+            #expect(second.map(\.key) == ["11", "12", nil, "13", "1600", "14", "15"])
+            #expect(second[4].source == "realtime")
+            #expect(connection.send(RawHTTPConnection.get(job + "16")))
+            let hit = connection.response()
+            #expect(ServeProcess.object(hit)["score"] as? Double == 0.016)
+            #expect(hit?.headers["content-type"] == "application/json")
+            #expect(hit?.headers["server"] == "prescore")
+            #expect(hit?.headers["date"]?.hasSuffix(" GMT") == true)
+
+            // A hit asking to close is answered, then the connection is closed.
+            #expect(connection.send(RawHTTPConnection.get(job + "17", headers: "Connection: close\r\n")))
+            #expect(ServeProcess.object(connection.response())["key"] as? String == "17")
+            #expect(connection.closedByServer())
+        }
+    }
+
+    /// A hit waiting for Redis keeps the requests sent after it waiting too, even one that
+    /// needs no Redis: Redis holds every command for a moment (`CLIENT PAUSE … ALL`, on a server of
+    /// the test's own) while a hit, `/healthz` and 60 more hits are pipelined (more than the
+    /// handler keeps before it stops reading).
+    @Test func aHitWaitingForRedisKeepsTheNextAnswersBehindIt() throws {
+        let redis = try RedisServerProcess()
+        defer { redis.stop() }
+        try BatchRunFixture.with(redisURL: redis.url) { fixture in
+            #expect(try fixture.run().status == 0)
+            let serve = try ServeProcess(fixture)
+            defer { _ = serve.stop() }
+            #expect(serve.waitReady(), "\(serve.output)")
+            #expect(serve.get("/v1/scores/\(fixture.job)/1")?.status == 200)  // the pointer is cached
+            let connection = try #require(RawHTTPConnection(port: serve.port))
+            try fixture.redis.command("CLIENT", "PAUSE", "700", "ALL")
+            let hits = (20..<80).map { "/v1/scores/\(fixture.job)/\($0)" }
+            let paths = ["/v1/scores/\(fixture.job)/11", "/healthz"] + hits
+            #expect(connection.send(paths.map { RawHTTPConnection.get($0) }.joined()))
+            let answers = paths.map { _ in connection.response() }
+            #expect(answers.allSatisfy { $0?.status == 200 })
+            #expect(ServeProcess.object(answers[0])["key"] as? String == "11")
+            #expect(answers[1]?.body == "ok\n")
+            #expect(
+                answers.dropFirst(2).map { ServeProcess.object($0)["key"] as? String }
+                    == (20..<80).map { "\($0)" })
+        }
+    }
+
+    /// A connection asking for hits longer than the idle timeout stays open; once idle for the
+    /// timeout it is closed. SIGTERM closes an idle kept-alive connection and exits 0.
+    @Test func busyConnectionsStayOpenIdleOnesAreClosed() throws {
+        try BatchRunFixture.with { fixture in
+            #expect(try fixture.run().status == 0)
+            let serve = try ServeProcess(fixture, more: ["--idle-timeout", "1s"])
+            #expect(serve.waitReady(), "\(serve.output)")
+            let busy = try #require(RawHTTPConnection(port: serve.port))
+            for key in 1...8 {  // 2.4 s of hits
+                #expect(busy.send(RawHTTPConnection.get("/v1/scores/\(fixture.job)/\(key)")))
+                #expect(busy.response()?.status == 200, "hit \(key)")
+                usleep(300_000)
+            }
+            let idleFrom = Date()
+            #expect(busy.closedByServer())
+            #expect(Date().timeIntervalSince(idleFrom) > 0.5)
+
+            let open = try #require(RawHTTPConnection(port: serve.port))
+            #expect(open.send(RawHTTPConnection.get("/v1/scores/\(fixture.job)/3")))
+            #expect(open.response()?.status == 200)
+            #expect(serve.stop() == 0, "\(serve.output)")
+            #expect(open.closedByServer())
+        }
+    }
+}
