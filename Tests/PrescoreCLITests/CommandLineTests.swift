@@ -8,7 +8,7 @@ import Testing
         ["jobs", "validate", "--help"],
         ["jobs", "list", "--help"], ["model", "predict", "--help"], ["demo", "seed", "--help"],
         ["run", "--help"], ["runs", "--help"], ["get", "--help"], ["rollback", "--help"],
-        ["cron", "next", "--help"],
+        ["cron", "next", "--help"], ["serve", "--help"],
     ])
     func everyCommandHasHelp(arguments: [String]) throws {
         let result = try PrescoreProcess.run(arguments)
@@ -37,6 +37,17 @@ import Testing
         #expect(result.status != 0)
         #expect(result.standardOutput.isEmpty)
         #expect(result.standardError.contains("hour field '24'"))
+    }
+
+    @Test(arguments: [
+        (["--idle-timeout", "soon"], "--idle-timeout must be a duration"),
+        (["--idle-timeout", "0s"], "--idle-timeout must be a duration"),
+        (["--event-loop-threads", "0"], "--event-loop-threads must be 1 to 256"),
+    ])
+    func serveRefusesBadOptions(arguments: [String], expected: String) throws {
+        let result = try PrescoreProcess.run(["serve"] + arguments)
+        #expect(result.status != 0)
+        #expect(result.standardError.contains(expected), "\(result.standardError)")
     }
 
     @Test func printsItsVersion() throws {

@@ -52,6 +52,15 @@ import Testing
             #expect(hit?.headers["server"] == "prescore")
             #expect(hit?.headers["date"]?.hasSuffix(" GMT") == true)
 
+            // A body slower than 5 s is refused (408); a head that never ends is cut at the
+            // idle timeout (`busyConnectionsStayOpenIdleOnesAreClosed`).
+            let slow = try #require(RawHTTPConnection(port: serve.port, timeout: 15))
+            #expect(
+                slow.send(
+                    "POST /v1/scores/\(fixture.job)/batch HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                        + "Content-Length: 100\r\n\r\n{\"keys\""))
+            #expect(slow.response()?.status == 408)
+
             // A hit asking to close is answered, then the connection is closed.
             #expect(connection.send(RawHTTPConnection.get(job + "17", headers: "Connection: close\r\n")))
             #expect(ServeProcess.object(connection.response())["key"] as? String == "17")
@@ -103,6 +112,10 @@ import Testing
             let idleFrom = Date()
             #expect(busy.closedByServer())
             #expect(Date().timeIntervalSince(idleFrom) > 0.5)
+
+            let trickling = try #require(RawHTTPConnection(port: serve.port))
+            #expect(trickling.send("GET /v1/scores/\(fixture.job)/1 HTTP/1.1\r\nHost: 127.0.0.1\r\n"))
+            #expect(trickling.closedByServer(), "a head that never ends is cut at the idle timeout")
 
             let open = try #require(RawHTTPConnection(port: serve.port))
             #expect(open.send(RawHTTPConnection.get("/v1/scores/\(fixture.job)/3")))

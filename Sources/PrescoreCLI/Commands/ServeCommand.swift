@@ -98,8 +98,9 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.apiToken = ProcessInfo.processInfo.environment["PRESCORE_API_TOKEN"].flatMap {
             $0.isEmpty ? nil : $0
         }
-        // One event loop for HTTP and Redis both by default: measured on 2 cores, a second loop
-        // thread lowered neither latency nor CPU a request (see README, Serving scores).
+        // One event loop for HTTP and Redis both by default: measured on 2 cores shared with the
+        // load, a second loop thread raised the 64-connection rate 6–17% and the CPU a hit 10–25%,
+        // with no better tail (see README, Benchmarks).
         let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: eventLoopThreads)
         let application = try ServeApplication(
             configuration: configuration, jobs: catalog.jobs, registry: registry, logger: logger,
