@@ -85,9 +85,12 @@ import Testing
             try fixture.redis.command("CLIENT", "PAUSE", "700", "ALL")
             let hits = (20..<80).map { "/v1/scores/\(fixture.job)/\($0)" }
             let paths = ["/v1/scores/\(fixture.job)/11", "/healthz"] + hits
-            #expect(connection.send(paths.map { RawHTTPConnection.get($0) }.joined()))
+            // Bytes that do not parse come last: their 400 (and the close) too.
+            #expect(connection.send(paths.map { RawHTTPConnection.get($0) }.joined() + "NOT HTTP\r\n\r\n"))
             let answers = paths.map { _ in connection.response() }
             #expect(answers.allSatisfy { $0?.status == 200 })
+            #expect(connection.response()?.status == 400)
+            #expect(connection.closedByServer())
             #expect(ServeProcess.object(answers[0])["key"] as? String == "11")
             #expect(answers[1]?.body == "ok\n")
             #expect(

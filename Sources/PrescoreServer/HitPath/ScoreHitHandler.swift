@@ -25,6 +25,8 @@ final class ScoreHitHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private enum Pending {
         case part(HTTPRequestPart)
         case event(Any)
+        /// A decoding error: Hummingbird answers it with a 400 and closes, after the hit.
+        case error(any Error)
     }
 
     private let service: ScoreService
@@ -52,6 +54,14 @@ final class ScoreHitHandler: ChannelDuplexHandler, RemovableChannelHandler {
             pending.append(.event(event))
         } else {
             context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if state.isLookingUp {
+            pending.append(.error(error))
+        } else {
+            context.fireErrorCaught(error)
         }
     }
 
@@ -104,12 +114,12 @@ final class ScoreHitHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 return
             }
             let json = (try? result.get().first).flatMap { self.service.hitJSON(plan, reply: $0) }
-            switch self.state.lookedUp(answered: json != nil) {
-            case .answer:
+            let action = self.state.lookedUp(answered: json != nil)
+            if action == .answer, let json {
                 self.held = nil
-                self.answer(json!, context: context)
+                self.answer(json, context: context)
                 self.service.metrics.request(.score, source: .batch, since: start)
-            case .forwardHeld:
+            } else {
                 self.forwardHeld(context: context, end: true)
             }
             self.replayPending(context: context)
@@ -148,6 +158,7 @@ final class ScoreHitHandler: ChannelDuplexHandler, RemovableChannelHandler {
             switch pending.removeFirst() {
             case .part(let part): handle(part, context: context)
             case .event(let event): context.fireUserInboundEventTriggered(event)
+            case .error(let error): context.fireErrorCaught(error)
             }
             replayed = true
         }
