@@ -93,9 +93,17 @@ import Testing
             defer { _ = serve.stop() }
             #expect(serve.waitReady(), "\(serve.output)")
             let first = ServeProcess.object(serve.get("/v1/scores/\(fixture.job)/10"))["run_id"] as? String
+            // Also on a connection kept open, where hits are answered on the event loop.
+            let kept = try #require(RawHTTPConnection(port: serve.port))
+            func keptRunID() -> String? {
+                guard kept.send(RawHTTPConnection.get("/v1/scores/\(fixture.job)/10")) else { return nil }
+                return ServeProcess.object(kept.response())["run_id"] as? String
+            }
+            #expect(keptRunID() == first)
             #expect(try fixture.run().status == 0)
             let second = try #require(try fixture.store.published()?.runID)
             #expect(first != String(second))
+            #expect(poll(seconds: 2) { keptRunID() == String(second) })
             #expect(
                 poll(seconds: 2) {
                     ServeProcess.object(serve.get("/v1/scores/\(fixture.job)/10"))["run_id"] as? String
