@@ -46,6 +46,10 @@ public struct ScoreLayout: Sendable, Equatable {
     /// A SCAN pattern that finds every run's facts key of this job.
     public var runKeyPattern: String { "\(prefix):\(job):run:*" }
     public func bucketKey(run: Int64, bucket: Int) -> String { "\(bucketKeyStem(run: run))\(bucket)" }
+    /// The bucket of `run` that holds `key`'s score (readers, the realtime write-back).
+    public func bucketKey(ofKey key: String, in run: PublishedRun) -> String {
+        bucketKey(run: run.runID, bucket: Self.bucket(ofKey: key.utf8, bucketCount: run.buckets))
+    }
     /// `PREFIX:JOB:s:RUN:`, to which the writer appends bucket numbers.
     public func bucketKeyStem(run: Int64) -> String { "\(prefix):\(job):s:\(run):" }
 

@@ -165,8 +165,7 @@ public struct ScoreStore: Sendable {
     /// or nil when the job has no published run or the key no score in it.
     public func score(forKey key: String) throws(RedisError) -> (score: Float, run: PublishedRun)? {
         guard let run = try published() else { return nil }
-        let bucket = ScoreLayout.bucket(ofKey: key.utf8, bucketCount: run.buckets)
-        let reply = try connection.command("HGET", layout.bucketKey(run: run.runID, bucket: bucket), key)
+        let reply = try connection.command("HGET", layout.bucketKey(ofKey: key, in: run), key)
         guard case .bulk(let bytes) = reply, let score = ScoreLayout.decode(bytes) else { return nil }
         return (score, run)
     }

@@ -23,10 +23,8 @@ extension ScoreService {
             let key = ScoreKey.percentDecoded(Substring(rawKey)), ScoreKey.problem(key) == nil,
             let run = pointers.fresh(served.layout.pointerKey)
         else { return nil }
-        let bucket = ScoreLayout.bucket(ofKey: key.utf8, bucketCount: run.buckets)
         return HitPlan(
-            served: served, key: key, run: run,
-            bucketKey: served.layout.bucketKey(run: run.runID, bucket: bucket))
+            served: served, key: key, run: run, bucketKey: served.layout.bucketKey(ofKey: key, in: run))
     }
 
     /// `HGET` of the plan's key in its bucket.
@@ -39,10 +37,7 @@ extension ScoreService {
     /// The answer's JSON when `reply` holds the score, counted as a hit; nil otherwise (the full
     /// path then counts and answers the miss).
     func hitJSON(_ plan: HitPlan, reply: RedisReply) -> String? {
-        guard case .bulk(let bytes) = reply, let score = ScoreLayout.decode(bytes) else { return nil }
-        let job = plan.served.job.definition
-        metrics.hit(job.name)
-        return ScoreAnswer.batch(job: job, key: plan.key, score: score, run: plan.run, now: Date()).json
+        hit(plan.served, key: plan.key, run: plan.run, reply: reply)?.json
     }
 
     /// Whether the connection stays open after the answer: no `Connection` header, or

@@ -24,7 +24,7 @@ final class PointerCache: Sendable {
     /// The published run of the job whose pointer key is `pointerKey`; nil when none is published.
     func published(_ pointerKey: String) async throws -> PublishedRun? {
         let now = ContinuousClock.now
-        if let entry = entries.withLock({ $0[pointerKey] }), now - entry.fetched < ttl { return entry.run }
+        if let entry = freshEntry(pointerKey, now: now) { return entry.run }
         let reply = try await redis.command(["HGETALL", pointerKey])
         guard let fields = reply.hashFields else {
             throw RedisError(
@@ -39,10 +39,14 @@ final class PointerCache: Sendable {
     /// event loop may use without asking Redis. Nil when no run is published or the entry is
     /// missing or old (the full path then fetches it).
     func fresh(_ pointerKey: String) -> PublishedRun? {
-        let now = ContinuousClock.now
-        return entries.withLock { entries in
+        freshEntry(pointerKey, now: .now)?.run
+    }
+
+    /// The entry for `pointerKey` while it is younger than `ttl`.
+    private func freshEntry(_ pointerKey: String, now: ContinuousClock.Instant) -> Entry? {
+        entries.withLock { entries in
             guard let entry = entries[pointerKey], now - entry.fetched < ttl else { return nil }
-            return entry.run
+            return entry
         }
     }
 

@@ -64,19 +64,23 @@ final class ScoreService: Sendable {
         let job = served.job.definition
         do {
             if let run = try await pointers.published(served.layout.pointerKey) {
-                let bucket = ScoreLayout.bucket(ofKey: key.utf8, bucketCount: run.buckets)
-                let reply = try await redis.command(
-                    "HGET", served.layout.bucketKey(run: run.runID, bucket: bucket), key)
-                if case .bulk(let bytes) = reply, let score = ScoreLayout.decode(bytes) {
-                    metrics.hit(job.name)
-                    return .answer(.batch(job: job, key: key, score: score, run: run, now: Date()))
-                }
+                let reply = try await redis.command("HGET", served.layout.bucketKey(ofKey: key, in: run), key)
+                if let answer = hit(served, key: key, run: run, reply: reply) { return .answer(answer) }
             }
         } catch {
             return .unavailable("Redis cannot be reached: \(error)", retryAfter: 1)
         }
         metrics.miss(job.name)
         return await miss(served, key: key)
+    }
+
+    /// The answer when `reply` (an `HGET` of `key` in `run`) holds its score, counted as a hit;
+    /// nil otherwise. Shared by this path and the event loop's (`ScoreHitHandler`).
+    func hit(_ served: ServedJob, key: String, run: PublishedRun, reply: RedisReply) -> ScoreAnswer? {
+        guard case .bulk(let bytes) = reply, let score = ScoreLayout.decode(bytes) else { return nil }
+        let job = served.job.definition
+        metrics.hit(job.name)
+        return .batch(job: job, key: key, score: score, run: run, now: Date())
     }
 
     /// Every key's lookup, in order: the hits in one Redis round trip (`HMGET` per bucket, all
@@ -219,11 +223,9 @@ final class ScoreService: Sendable {
         _ key: String, _ score: Float, layout: ScoreLayout, pointers: PointerCache, redis: NIORedisClient
     ) {
         guard let run = pointers.cached(layout.pointerKey) else { return }
-        let bucket = ScoreLayout.bucket(ofKey: key.utf8, bucketCount: run.buckets)
         _ = redis.send([
             [
-                Array("HSET".utf8), Array(layout.bucketKey(run: run.runID, bucket: bucket).utf8),
-                Array(key.utf8),
+                Array("HSET".utf8), Array(layout.bucketKey(ofKey: key, in: run).utf8), Array(key.utf8),
                 ScoreLayout.encode(score),
             ]
         ])
