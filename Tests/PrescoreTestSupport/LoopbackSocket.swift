@@ -10,6 +10,13 @@ public enum LoopbackSocket {
         return address
     }
 
+    /// Makes each `recv` and `send` on `fd` give up after `seconds`.
+    public static func setTimeouts(_ fd: Int32, seconds: Double) {
+        var wait = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - Double(Int(seconds))) * 1e6))
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
+    }
+
     /// A socket connected to 127.0.0.1:`port` (the caller closes it), or nil when nothing listens.
     public static func connect(port: Int) -> Int32? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

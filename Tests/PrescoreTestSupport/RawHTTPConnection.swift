@@ -8,12 +8,11 @@ public final class RawHTTPConnection {
     private let fd: Int32
     private var received: [UInt8] = []
 
-    /// Nil when nothing listens on `port`. Every read waits at most `timeout` seconds.
+    /// Nil when nothing listens on `port`. Every read and write waits at most `timeout` seconds.
     public init?(port: Int, timeout: Double = 5) {
         guard let fd = LoopbackSocket.connect(port: port) else { return nil }
         self.fd = fd
-        var wait = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1e6))
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
+        LoopbackSocket.setTimeouts(fd, seconds: timeout)
     }
 
     deinit { close(fd) }
