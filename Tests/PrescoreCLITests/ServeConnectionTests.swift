@@ -99,6 +99,43 @@ import Testing
         }
     }
 
+    /// Redis cut under a kept-alive connection at two moments: while hits wait on it (killed
+    /// during `CLIENT PAUSE`), and between requests. The waiting hits are answered 503 in order,
+    /// the connection stays usable, and once Redis is back (same port, run published again) hits
+    /// are answered again without restarting `serve`, which then exits 0 on SIGTERM.
+    @Test func redisCutUnderAKeptConnectionIs503InOrderAndRecovers() throws {
+        let redis = try RedisServerProcess()
+        try BatchRunFixture.with(redisURL: redis.url) { fixture in
+            #expect(try fixture.run().status == 0)
+            let serve = try ServeProcess(fixture)
+            #expect(serve.waitReady(), "\(serve.output)")
+            let connection = try #require(RawHTTPConnection(port: serve.port))
+            let hit = RawHTTPConnection.get("/v1/scores/\(fixture.job)/7")
+            #expect(connection.send(hit))
+            #expect(connection.response()?.status == 200)
+
+            try fixture.redis.command("CLIENT", "PAUSE", "5000", "ALL")
+            #expect(connection.send(hit + RawHTTPConnection.get("/healthz") + hit))
+            usleep(300_000)
+            redis.stop()
+            let waited = (0..<3).map { _ in connection.response() }
+            #expect(waited.map { $0?.status } == [503, 200, 503])
+            #expect(waited[0]?.headers["retry-after"] != nil)
+
+            #expect(connection.send(hit))
+            #expect(connection.response()?.status == 503)
+
+            let again = try RedisServerProcess(port: redis.port)
+            defer { again.stop() }
+            #expect(try fixture.run().status == 0)  // the restarted server is empty: publish again
+            #expect(
+                poll(seconds: 10) {
+                    connection.send(hit) && connection.response()?.status == 200
+                }, "\(serve.output)")
+            #expect(serve.stop() == 0, "\(serve.output)")
+        }
+    }
+
     /// A connection asking for hits longer than the idle timeout stays open; once idle for the
     /// timeout it is closed. SIGTERM closes an idle kept-alive connection and exits 0.
     @Test func busyConnectionsStayOpenIdleOnesAreClosed() throws {

@@ -62,8 +62,12 @@ public final class NIORedisClient: Sendable {
         var buffer = channel.allocator.buffer(capacity: 128)
         encode(&buffer)
         let promise = channel.eventLoop.makePromise(of: [RedisReply].self)
+        // A write that never reaches the connection (closed meanwhile, its handler already gone or
+        // its waiting requests already failed) gets no reply: fail it, or its caller waits forever.
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        written.futureResult.whenFailure { promise.fail($0) }
         channel.writeAndFlush(
-            RedisRequest(bytes: buffer, replyCount: replies, promise: promise), promise: nil)
+            RedisRequest(bytes: buffer, replyCount: replies, promise: promise), promise: written)
         return promise.futureResult
     }
 
@@ -84,11 +88,9 @@ public final class NIORedisClient: Sendable {
             onMessage(payload)
         }).get()
         channel.closeFuture.whenComplete { _ in onClose() }
-        let promise = channel.eventLoop.makePromise(of: [RedisReply].self)
-        var buffer = channel.allocator.buffer(capacity: 64)
-        Self.encode(["SUBSCRIBE", channelName].map { Array($0.utf8) }, into: &buffer)
-        channel.writeAndFlush(RedisRequest(bytes: buffer, replyCount: 1, promise: promise), promise: nil)
-        _ = try await promise.futureResult.get()
+        _ = try await Self.write(
+            replies: 1, { Self.encode(["SUBSCRIBE", channelName], into: &$0) }, on: channel
+        ).get()
         return channel
     }
 
@@ -141,12 +143,11 @@ public final class NIORedisClient: Sendable {
             .connect(host: url.host, port: url.port)
             .flatMap { channel in
                 guard !setUp.isEmpty else { return channel.eventLoop.makeSucceededFuture(channel) }
-                let promise = channel.eventLoop.makePromise(of: [RedisReply].self)
-                var buffer = channel.allocator.buffer(capacity: 128)
-                for command in setUp { Self.encode(command, into: &buffer) }
-                channel.writeAndFlush(
-                    RedisRequest(bytes: buffer, replyCount: setUp.count, promise: promise), promise: nil)
-                return promise.futureResult.flatMapThrowing { replies in
+                return Self.write(
+                    replies: setUp.count,
+                    { buffer in for command in setUp { Self.encode(command, into: &buffer) } },
+                    on: channel
+                ).flatMapThrowing { replies in
                     if let failure = replies.first(where: { if case .error = $0 { true } else { false } }) {
                         channel.close(promise: nil)
                         throw RedisError(.connectionFailed, "\(failure)", server: server)
