@@ -84,6 +84,36 @@ import Testing
         }
     }
 
+    /// The fallback's pool is open, the job's statement prepared on each connection, by the time
+    /// `/readyz` says ready: opening one on demand took longer than a 50 ms `realtime.timeout`, so
+    /// the first misses after every start were answered by `on_failure`.
+    @Test func thePoolIsOpenAndPreparedWhenReady() throws {
+        try BatchRunFixture.with(extra: BatchRunFixture.realtime()) { fixture in
+            #expect(try fixture.run().status == 0)
+            try fixture.setSource(rows: 2_000)
+            let serve = try ServeProcess(fixture, more: ["--pool-size", "3"])
+            defer { _ = serve.stop() }
+            #expect(serve.waitReady(), "\(serve.output)")
+            func backends() throws -> [String] {
+                try fixture.database.execute(
+                    """
+                    SELECT query FROM pg_stat_activity
+                    WHERE datname = current_database() AND application_name = 'prescore serve'
+                    """
+                ).rows.map { $0[0] ?? "" }
+            }
+            // A backend's `query` is the last statement it was sent: here, the PREPARE.
+            let queries = try backends()
+            #expect(queries.count == 3)
+            #expect(queries.allSatisfy { $0.contains("WHERE g = $1") }, "\(queries)")
+            #expect(try fixture.database.execute("SELECT is_called FROM realtime_queries").scalar == "f")
+            #expect(
+                ServeProcess.object(serve.get("/v1/scores/\(fixture.job)/1500"))["source"] as? String
+                    == "realtime")
+            #expect(try backends().count == 3, "the miss used a connection of the pool")
+        }
+    }
+
     /// A run published while serving is served at once (the publish message), not after the
     /// pointer cache's 5 s safety net.
     @Test func aNewRunIsServedWithoutARestart() throws {

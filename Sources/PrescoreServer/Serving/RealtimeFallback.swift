@@ -203,16 +203,21 @@ final class RealtimeFallback: Sendable {
         }
     }
 
+    private var statementName: String { "prescore_realtime_" + job.name }
+
+    /// Prepares the job's `realtime.query` on `pooled` unless it is already. Blocking.
+    func prepare(on pooled: PostgresPool.Pooled) throws {
+        guard !pooled.prepared.contains(statementName) else { return }
+        try pooled.connection.prepare(statementName, settings.query)
+        pooled.prepared.insert(statementName)
+    }
+
     /// The query and the score, on an executor thread.
     private func query(_ key: String) -> FallbackDeadline.Event {
         do {
             let (columns, row) = try pool.withConnection { pooled -> ([String], [String?]?) in
-                let name = "prescore_realtime_" + job.name
-                if !pooled.prepared.contains(name) {
-                    try pooled.connection.prepare(name, settings.query)
-                    pooled.prepared.insert(name)
-                }
-                let result = try pooled.connection.executePrepared(name, [key])
+                try prepare(on: pooled)
+                let result = try pooled.connection.executePrepared(statementName, [key])
                 return (result.columns, result.rows.first)
             }
             let load = pool.load

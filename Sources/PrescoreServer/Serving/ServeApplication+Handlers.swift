@@ -109,7 +109,10 @@ extension ServeApplication {
         } catch {
             problems.append("Redis: \(error)")
         }
-        if pool != nil {
+        if let pool {
+            if pool.isWarmingUp {
+                problems.append("PostgreSQL: the realtime fallback's connections are still opening")
+            }
             let url = configuration.databaseURL
             do {
                 _ = try await BlockingExecutor.shared.run("prescore-readyz") {

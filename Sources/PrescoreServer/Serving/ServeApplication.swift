@@ -80,12 +80,17 @@ public struct ServeApplication: Sendable {
         BlockingExecutor.shared.resize(limit: max(64, threads + BlockingExecutor.threadsBesideRuns + 4))
     }
 
-    /// The HTTP server, the publish subscription and (with experiments) the exposure recorder.
-    /// The recorder comes first: a `ServiceGroup` stops services in reverse order, so it flushes
-    /// after the server has answered its last request.
+    /// The HTTP server, the publish subscription, (with experiments) the exposure recorder and
+    /// (with fallbacks) the pool's warm-up. The recorder comes first: a `ServiceGroup` stops
+    /// services in reverse order, so it flushes after the server has answered its last request.
     public var services: [any Service] {
         let exposures: [any Service] = service.exposures.map { [$0] } ?? []
-        return exposures + [
+        let warmUp: [any Service] =
+            pool.map {
+                [PoolWarmUp(pool: $0, fallbacks: service.jobs.values.compactMap(\.fallback), logger: logger)]
+            }
+            ?? []
+        return exposures + warmUp + [
             http, PointerSubscription(redis: service.redis, pointers: service.pointers, logger: logger),
         ]
     }
