@@ -17,6 +17,13 @@ import Testing
         }
     }
 
+    /// The few-row walk (trees interleaved) gives the plain walk's bits too.
+    @Test func fewRowWalkEqualsPlainWalkOnRandomForests() async throws {
+        await RandomForest.checkAgainstPlainWalk(count: 150) { model, input, scores in
+            model.scoreFewRows(input, into: scores)
+        }
+    }
+
     /// `score` takes either path by row count and counts missing values either way.
     @Test func scoreEqualsBothPathsAndCountsMissingValues() throws {
         let forest = RandomForest(seed: 3, trees: 20, depth: 7, features: 4, distinctThresholds: 100)

@@ -17,7 +17,9 @@ extension XGBoostModel {
         var missing = 0
         for value in features where value.isNaN { missing += 1 }
         // Binning a block only pays when some tree reads the bins.
-        if scores.count < Self.quantizedMinimumRows || forest.quantizedTreeCount == 0 {
+        if scores.count < Self.quantizedMinimumRows {
+            scoreFewRows(features, into: scores)
+        } else if forest.quantizedTreeCount == 0 {
             scorePlain(features, into: scores)
         } else {
             scoreQuantized(features, into: scores)
