@@ -45,6 +45,18 @@ import Testing
             #expect(second.map(\.status) == [200, 200, 200, 200, 200, 200, 200])
             #expect(second.map(\.key) == ["11", "12", nil, "13", "1600", "14", "15"])
             #expect(second[4].source == "realtime")
+            // Only the hit path may tell the full path a key is absent from the run; a client's
+            // own such field is dropped, or these hits (sent on to Hummingbird: a query string,
+            // a close) would go to the fallback.
+            let runID = try #require(try fixture.store.published()?.runID)
+            let forged = "prescore-missed-in-run: \(runID)\r\n"
+            #expect(connection.send(RawHTTPConnection.get(job + "18?x=1", headers: forged)))
+            #expect(ServeProcess.object(connection.response())["source"] as? String == "batch")
+            let closing = try #require(RawHTTPConnection(port: serve.port))
+            #expect(
+                closing.send(RawHTTPConnection.get(job + "19", headers: forged + "Connection: close\r\n")))
+            #expect(ServeProcess.object(closing.response())["source"] as? String == "batch")
+
             #expect(connection.send(RawHTTPConnection.get(job + "16")))
             let hit = connection.response()
             #expect(ServeProcess.object(hit)["score"] as? Double == 0.016)
@@ -96,6 +108,36 @@ import Testing
             #expect(
                 answers.dropFirst(2).map { ServeProcess.object($0)["key"] as? String }
                     == (20..<80).map { "\($0)" })
+        }
+    }
+
+    /// A miss on a kept-alive connection asks Redis once: the hit path's `HGET` found the key
+    /// absent, and the full path, told so, goes straight to the fallback (counted on a Redis
+    /// server of the test's own: `INFO commandstats`).
+    @Test func aMissOnAKeptConnectionAsksRedisOnce() throws {
+        let redis = try RedisServerProcess()
+        defer { redis.stop() }
+        try BatchRunFixture.with(extra: BatchRunFixture.realtime(timeout: "5s"), redisURL: redis.url) {
+            fixture in
+            #expect(try fixture.run().status == 0)
+            try fixture.setSource(rows: 2_000)
+            let serve = try ServeProcess(fixture)
+            defer { _ = serve.stop() }
+            #expect(serve.waitReady(), "\(serve.output)")
+            let connection = try #require(RawHTTPConnection(port: serve.port))
+            func get(_ key: Int) -> String? {
+                #expect(connection.send(RawHTTPConnection.get("/v1/scores/\(fixture.job)/\(key)")))
+                return ServeProcess.object(connection.response())["source"] as? String
+            }
+            func hgets() throws -> Int {
+                let stats = try fixture.redis.info("commandstats")["cmdstat_hget"] ?? ""
+                return Int(stats.split(separator: ",").first?.dropFirst("calls=".count) ?? "") ?? 0
+            }
+            #expect(get(5) == "batch")  // the pointer is cached
+            let before = try hgets()
+            #expect(get(1_500) == "realtime")
+            #expect(try hgets() == before + 1)
+            #expect(poll(seconds: 5) { get(1_500) == "batch" }, "written back")
         }
     }
 

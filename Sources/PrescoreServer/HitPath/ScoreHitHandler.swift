@@ -81,8 +81,14 @@ final class ScoreHitHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func handle(_ part: HTTPRequestPart, context: ChannelHandlerContext) {
         var plan: ScoreService.HitPlan?
         let kind: HitConnectionState.Part
+        var part = part
         switch part {
-        case .head(let head):
+        case .head(var head):
+            // Only this handler says a key was missed: a client's own such field is dropped.
+            if head.headerFields[ScoreService.missedInRunField] != nil {
+                head.headerFields[ScoreService.missedInRunField] = nil
+                part = .head(head)
+            }
             plan = state.isLookingUp ? nil : service.hitPlan(head)
             kind = .head(isHit: plan != nil)
         case .body: kind = .body
@@ -113,23 +119,27 @@ final class ScoreHitHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 self.pending = []
                 return
             }
-            let json = (try? result.get().first).flatMap { self.service.hitJSON(plan, reply: $0) }
+            let reply = try? result.get().first
+            let json = reply.flatMap { self.service.hitJSON(plan, reply: $0) }
             let action = self.state.lookedUp(answered: json != nil)
             if action == .answer, let json {
                 self.held = nil
                 self.answer(json, context: context)
                 self.service.metrics.request(.score, source: .batch, since: start)
             } else {
-                self.forwardHeld(context: context, end: true)
+                // Absent from the run: the full path goes straight to the fallback.
+                self.forwardHeld(context: context, end: true, missedIn: reply == .null ? plan.run.runID : nil)
             }
             self.replayPending(context: context)
         }
     }
 
-    /// Hands the held request on to Hummingbird (its head, and its end when it has been read).
-    private func forwardHeld(context: ChannelHandlerContext, end: Bool) {
-        guard let head = held?.head else { return }
+    /// Hands the held request on to Hummingbird (its head, and its end when it has been read),
+    /// saying in which run its key was found absent, if it was.
+    private func forwardHeld(context: ChannelHandlerContext, end: Bool, missedIn runID: Int64? = nil) {
+        guard var head = held?.head else { return }
         held = nil
+        if let runID { head.headerFields[ScoreService.missedInRunField] = String(runID) }
         context.fireChannelRead(wrapInboundOut(.head(head)))
         if end {
             context.fireChannelRead(wrapInboundOut(.end(nil)))

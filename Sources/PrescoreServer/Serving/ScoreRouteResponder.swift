@@ -14,7 +14,9 @@ struct ScoreRouteResponder<Fallback: HTTPResponder<BasicRequestContext>>: HTTPRe
             return try await router.respond(to: request, context: context)
         }
         let start = ContinuousClock.now
-        let (response, source) = await ServeApplication.score(service, job: job, rawKey: rawKey)
+        let missedIn = request.headers[ScoreService.missedInRunField].flatMap { Int64($0) }
+        let (response, source) = await ServeApplication.score(
+            service, job: job, rawKey: rawKey, missedIn: missedIn)
         service.metrics.request(.score, source: source, since: start)
         return response
     }

@@ -49,9 +49,13 @@ final class ScoreService: Sendable {
     }
 
     /// One key. In an experiment, an entity of arm `realtime` is scored fresh by the fallback,
-    /// and the answer is recorded as an exposure.
-    func score(_ served: ServedJob, key: String) async -> Lookup {
-        guard let experiment = served.experiment else { return await stored(served, key: key) }
+    /// and the answer is recorded as an exposure. `missedIn`: the run in which the event loop's
+    /// `HGET` found the key absent (`missedInRunField`); while that run is published, the lookup
+    /// is not made again.
+    func score(_ served: ServedJob, key: String, missedIn: Int64? = nil) async -> Lookup {
+        guard let experiment = served.experiment else {
+            return await stored(served, key: key, missedIn: missedIn)
+        }
         let start = ContinuousClock.now
         let arm = experiment.arm(of: key)
         let lookup = arm == .realtime ? await miss(served, key: key) : await stored(served, key: key)
@@ -60,10 +64,10 @@ final class ScoreService: Sendable {
     }
 
     /// The pointer (cached) and one `HGET`; on a miss, the fallback.
-    private func stored(_ served: ServedJob, key: String) async -> Lookup {
+    private func stored(_ served: ServedJob, key: String, missedIn: Int64? = nil) async -> Lookup {
         let job = served.job.definition
         do {
-            if let run = try await pointers.published(served.layout.pointerKey) {
+            if let run = try await pointers.published(served.layout.pointerKey), run.runID != missedIn {
                 let reply = try await redis.command("HGET", served.layout.bucketKey(ofKey: key, in: run), key)
                 if let answer = hit(served, key: key, run: run, reply: reply) { return .answer(answer) }
             }

@@ -7,7 +7,7 @@ import PrescorePostgres
 
 extension ServeApplication {
     /// `GET /v1/scores/{job}/{key}`; the key percent-decoded from the path.
-    static func score(_ service: ScoreService, job: String, rawKey: String) async -> (
+    static func score(_ service: ScoreService, job: String, rawKey: String, missedIn: Int64? = nil) async -> (
         Response, ScoreAnswer.Source?
     ) {
         guard let served = service.jobs[job] else {
@@ -17,7 +17,7 @@ extension ServeApplication {
             return (Problem.response(.badRequest, "the key is not valid percent-encoding"), nil)
         }
         if let problem = ScoreKey.problem(key) { return (Problem.response(.badRequest, problem), nil) }
-        let lookup = await service.score(served, key: key)
+        let lookup = await service.score(served, key: key, missedIn: missedIn)
         return (response(lookup), lookup.source)
     }
 
