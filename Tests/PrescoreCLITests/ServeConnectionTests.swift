@@ -1,5 +1,6 @@
 import Foundation
 import PrescoreTestSupport
+import Synchronization
 import Testing
 
 /// `prescore serve` over connections that stay open, as product services use it: hits are
@@ -45,18 +46,6 @@ import Testing
             #expect(second.map(\.status) == [200, 200, 200, 200, 200, 200, 200])
             #expect(second.map(\.key) == ["11", "12", nil, "13", "1600", "14", "15"])
             #expect(second[4].source == "realtime")
-            // Only the hit path may tell the full path a key is absent from the run; a client's
-            // own such field is dropped, or these hits (sent on to Hummingbird: a query string,
-            // a close) would go to the fallback.
-            let runID = try #require(try fixture.store.published()?.runID)
-            let forged = "prescore-missed-in-run: \(runID)\r\n"
-            #expect(connection.send(RawHTTPConnection.get(job + "18?x=1", headers: forged)))
-            #expect(ServeProcess.object(connection.response())["source"] as? String == "batch")
-            let closing = try #require(RawHTTPConnection(port: serve.port))
-            #expect(
-                closing.send(RawHTTPConnection.get(job + "19", headers: forged + "Connection: close\r\n")))
-            #expect(ServeProcess.object(closing.response())["source"] as? String == "batch")
-
             #expect(connection.send(RawHTTPConnection.get(job + "16")))
             let hit = connection.response()
             #expect(ServeProcess.object(hit)["score"] as? Double == 0.016)
@@ -111,33 +100,84 @@ import Testing
         }
     }
 
-    /// A miss on a kept-alive connection asks Redis once: the hit path's `HGET` found the key
-    /// absent, and the full path, told so, goes straight to the fallback (counted on a Redis
-    /// server of the test's own: `INFO commandstats`).
-    @Test func aMissOnAKeptConnectionAsksRedisOnce() throws {
+    /// A miss on a kept-alive connection is answered on the event loop too, with one `HGET`
+    /// (counted on a Redis server of the test's own: `INFO commandstats`): scored by the fallback,
+    /// absent (404), past `realtime.timeout` (503 with `Retry-After`), each counted in the metrics;
+    /// a slow miss in flight at SIGTERM is answered before `serve` exits 0.
+    @Test func missesOnAKeptConnectionAreAnsweredThere() throws {
         let redis = try RedisServerProcess()
         defer { redis.stop() }
-        try BatchRunFixture.with(extra: BatchRunFixture.realtime(timeout: "5s"), redisURL: redis.url) {
+        try BatchRunFixture.with(extra: BatchRunFixture.realtime(timeout: "500ms"), redisURL: redis.url) {
             fixture in
             #expect(try fixture.run().status == 0)
             try fixture.setSource(rows: 2_000)
             let serve = try ServeProcess(fixture)
-            defer { _ = serve.stop() }
             #expect(serve.waitReady(), "\(serve.output)")
             let connection = try #require(RawHTTPConnection(port: serve.port))
-            func get(_ key: Int) -> String? {
+            func get(_ key: Int) -> RawHTTP.Response? {
                 #expect(connection.send(RawHTTPConnection.get("/v1/scores/\(fixture.job)/\(key)")))
-                return ServeProcess.object(connection.response())["source"] as? String
+                return connection.response()
             }
             func hgets() throws -> Int {
                 let stats = try fixture.redis.info("commandstats")["cmdstat_hget"] ?? ""
                 return Int(stats.split(separator: ",").first?.dropFirst("calls=".count) ?? "") ?? 0
             }
-            #expect(get(5) == "batch")  // the pointer is cached
+            #expect(ServeProcess.object(get(5))["source"] as? String == "batch")  // the pointer is cached
             let before = try hgets()
-            #expect(get(1_500) == "realtime")
+            let scored = get(1_500)
+            #expect(scored?.status == 200)
+            #expect(scored?.headers["content-type"] == "application/json")
+            #expect(ServeProcess.object(scored)["source"] as? String == "realtime")
+            #expect(ServeProcess.object(scored)["score"] as? Double == 1.5)
             #expect(try hgets() == before + 1)
-            #expect(poll(seconds: 5) { get(1_500) == "batch" }, "written back")
+            #expect(poll(seconds: 5) { ServeProcess.object(get(1_500))["source"] as? String == "batch" })
+
+            let absent = get(5_000)
+            #expect(absent?.status == 404)
+            #expect(absent?.headers["content-type"] == "application/problem+json")
+            #expect(ServeProcess.object(absent)["status"] as? Int == 404)
+            try fixture.setRealtimeSleep(1)
+            let late = get(1_600)
+            #expect(late?.status == 503)
+            #expect(late?.headers["retry-after"] != nil)
+            #expect(
+                ServeProcess.object(late)["detail"] as? String
+                    == "the realtime fallback could not answer: no answer within realtime.timeout")
+            let metrics = serve.get("/metrics")?.body ?? ""
+            for line in [
+                "prescore_fallback_total{job=\"\(fixture.job)\",outcome=\"scored\"} 1",
+                "prescore_fallback_total{job=\"\(fixture.job)\",outcome=\"not_found\"} 1",
+                "prescore_fallback_total{job=\"\(fixture.job)\",outcome=\"timeout\"} 1",
+                "prescore_score_misses_total{job=\"\(fixture.job)\"} 3",
+                "prescore_http_request_duration_seconds_count{route=\"score\",source=\"realtime\"} 1",
+            ] {
+                #expect(metrics.contains(line), "\(line)")
+            }
+            #expect(serve.stop() == 0)
+        }
+    }
+
+    /// A slow miss in flight on a kept-alive connection at SIGTERM is answered, then `serve`
+    /// closes the connection and exits 0.
+    @Test func aMissInFlightAtSigtermIsAnswered() throws {
+        try BatchRunFixture.with(extra: BatchRunFixture.realtime(timeout: "5s")) { fixture in
+            #expect(try fixture.run().status == 0)
+            try fixture.setSource(rows: 2_000)
+            let serve = try ServeProcess(fixture)
+            #expect(serve.waitReady(), "\(serve.output)")
+            let connection = try #require(RawHTTPConnection(port: serve.port, timeout: 15))
+            let path = "/v1/scores/\(fixture.job)/"
+            #expect(connection.send(RawHTTPConnection.get(path + "5")))  // the pointer is cached
+            #expect(connection.response()?.status == 200)
+            try fixture.setRealtimeSleep(1)
+            #expect(connection.send(RawHTTPConnection.get(path + "1700")))
+            usleep(300_000)
+            let status = Mutex<Int32?>(nil)
+            Thread.detachNewThread { status.withLock { $0 = serve.stop() } }
+            let answer = connection.response()
+            #expect(ServeProcess.object(answer)["source"] as? String == "realtime")
+            #expect(connection.closedByServer())
+            #expect(poll(seconds: 10) { status.withLock { $0 } == 0 })
         }
     }
 

@@ -81,14 +81,8 @@ final class ScoreHitHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func handle(_ part: HTTPRequestPart, context: ChannelHandlerContext) {
         var plan: ScoreService.HitPlan?
         let kind: HitConnectionState.Part
-        var part = part
         switch part {
-        case .head(var head):
-            // Only this handler says a key was missed: a client's own such field is dropped.
-            if head.headerFields[ScoreService.missedInRunField] != nil {
-                head.headerFields[ScoreService.missedInRunField] = nil
-                part = .head(head)
-            }
+        case .head(let head):
             plan = state.isLookingUp ? nil : service.hitPlan(head)
             kind = .head(isHit: plan != nil)
         case .body: kind = .body
@@ -114,32 +108,53 @@ final class ScoreHitHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let start = ContinuousClock.now
         service.lookUp(plan).hop(to: context.eventLoop).assumeIsolated().whenComplete { result in
             // A client gone meanwhile: nothing to answer, nothing to hand on.
-            guard context.channel.isActive else {
-                self.held = nil
-                self.pending = []
+            guard context.channel.isActive else { return self.drop() }
+            let reply = try? result.get().first
+            if reply == .null {
+                self.miss(plan, since: start, context: context)
                 return
             }
-            let reply = try? result.get().first
             let json = reply.flatMap { self.service.hitJSON(plan, reply: $0) }
             let action = self.state.lookedUp(answered: json != nil)
             if action == .answer, let json {
                 self.held = nil
-                self.answer(json, context: context)
+                self.answer(.ok, json: json, context: context)
                 self.service.metrics.request(.score, source: .batch, since: start)
             } else {
-                // Absent from the run: the full path goes straight to the fallback.
-                self.forwardHeld(context: context, end: true, missedIn: reply == .null ? plan.run.runID : nil)
+                self.forwardHeld(context: context, end: true)
             }
             self.replayPending(context: context)
         }
     }
 
-    /// Hands the held request on to Hummingbird (its head, and its end when it has been read),
-    /// saying in which run its key was found absent, if it was.
-    private func forwardHeld(context: ChannelHandlerContext, end: Bool, missedIn runID: Int64? = nil) {
-        guard var head = held?.head else { return }
+    /// The key is absent from the run: the job's fallback answers here too (or its absence, 404),
+    /// with no hop into Swift concurrency; what arrives meanwhile waits, as during the lookup.
+    private func miss(
+        _ plan: ScoreService.HitPlan, since start: ContinuousClock.Instant, context: ChannelHandlerContext
+    ) {
+        service.metrics.miss(plan.served.job.name)
+        let answered = context.eventLoop.makePromise(of: ScoreService.Lookup.self)
+        service.miss(plan.served, key: plan.key) { answered.succeed($0) }
+        answered.futureResult.assumeIsolated().whenSuccess { lookup in
+            guard context.channel.isActive else { return self.drop() }
+            _ = self.state.lookedUp(answered: true)
+            self.held = nil
+            let (status, json, retryAfter) = ServeApplication.answer(lookup)
+            self.answer(status, json: json, retryAfter: retryAfter, context: context)
+            self.service.metrics.request(.score, source: lookup.source, since: start)
+            self.replayPending(context: context)
+        }
+    }
+
+    private func drop() {
         held = nil
-        if let runID { head.headerFields[ScoreService.missedInRunField] = String(runID) }
+        pending = []
+    }
+
+    /// Hands the held request on to Hummingbird (its head, and its end when it has been read).
+    private func forwardHeld(context: ChannelHandlerContext, end: Bool) {
+        guard let head = held?.head else { return }
+        held = nil
         context.fireChannelRead(wrapInboundOut(.head(head)))
         if end {
             context.fireChannelRead(wrapInboundOut(.end(nil)))
@@ -147,15 +162,19 @@ final class ScoreHitHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    private func answer(_ json: String, context: ChannelHandlerContext) {
+    private func answer(
+        _ status: HTTPResponse.Status, json: String, retryAfter: Int? = nil, context: ChannelHandlerContext
+    ) {
         let body = context.channel.allocator.buffer(string: json)
         var fields = HTTPFields()
-        fields.reserveCapacity(4)
-        fields[.contentType] = "application/json"
+        fields.reserveCapacity(5)
+        fields[.contentType] = Problem.contentType(status)
         fields[.contentLength] = String(body.readableBytes)
         fields[.date] = HTTPDateHeader.now
         fields[.server] = serverName
-        context.write(wrapOutboundOut(.head(HTTPResponse(status: .ok, headerFields: fields))), promise: nil)
+        if let retryAfter { fields[.retryAfter] = String(retryAfter) }
+        context.write(
+            wrapOutboundOut(.head(HTTPResponse(status: status, headerFields: fields))), promise: nil)
         context.write(wrapOutboundOut(.body(body)), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
     }

@@ -16,11 +16,6 @@ extension ScoreService {
         let bucketKey: String
     }
 
-    /// Set by `ScoreHitHandler` on a score request it hands on after its `HGET` found the key
-    /// absent: the run it looked in, so the full path does not ask Redis again. The handler drops
-    /// the field from whatever a client sends.
-    static let missedInRunField = HTTPField.Name("prescore-missed-in-run")!
-
     func hitPlan(_ head: HTTPRequest) -> HitPlan? {
         guard head.method == .get, let path = head.path, !path.utf8.contains(UInt8(ascii: "?")),
             Self.keepsAlive(head.headerFields), let (job, rawKey) = ScorePath.parse(path),

@@ -5,18 +5,27 @@ import PrescoreCore
 enum Problem {
     static func response(_ status: HTTPResponse.Status, _ detail: String, retryAfter: Int? = nil) -> Response
     {
-        let body = JSONText.object([
+        response(status, json: json(status, detail), retryAfter: retryAfter)
+    }
+
+    /// The body alone.
+    static func json(_ status: HTTPResponse.Status, _ detail: String) -> String {
+        JSONText.object([
             ("type", .string("about:blank")), ("title", .string(status.reasonPhrase)),
             ("status", .number(status.code)), ("detail", .string(detail)),
         ])
-        var headers: HTTPFields = [.contentType: "application/problem+json"]
-        if let retryAfter { headers[.retryAfter] = String(retryAfter) }
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 
-    static func json(_ text: String) -> Response {
-        Response(
-            status: .ok, headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(string: text)))
+    /// A JSON answer: a problem unless the status is 200.
+    static func response(_ status: HTTPResponse.Status, json: String, retryAfter: Int? = nil) -> Response {
+        var headers: HTTPFields = [.contentType: contentType(status)]
+        if let retryAfter { headers[.retryAfter] = String(retryAfter) }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: json)))
     }
+
+    static func contentType(_ status: HTTPResponse.Status) -> String {
+        status == .ok ? "application/json" : "application/problem+json"
+    }
+
+    static func json(_ text: String) -> Response { response(.ok, json: text) }
 }

@@ -23,13 +23,6 @@ final class RealtimeFallback: Sendable {
         case unavailable(reason: String)
     }
 
-    /// A miss waiting for the same key's query.
-    private struct Follower {
-        let continuation: CheckedContinuation<Answer?, Never>
-        init(_ continuation: CheckedContinuation<Answer?, Never>) { self.continuation = continuation }
-        func resume(returning answer: Answer) { continuation.resume(returning: answer) }
-    }
-
     private struct Queue {
         var bulkhead: Bulkhead
         var waiting: [(ticket: UInt64, start: @Sendable () -> Void)] = []
@@ -44,7 +37,8 @@ final class RealtimeFallback: Sendable {
     let writeBack: @Sendable (_ key: String, _ score: Float) -> Void
     private let breaker: Mutex<CircuitBreaker>
     private let queue: Mutex<Queue>
-    private let flights = Mutex<[String: [Follower]]>([:])
+    /// The misses waiting for each key's query beside the one that asked it.
+    private let flights = Mutex<[String: [@Sendable (Answer) -> Void]]>([:])
     private let binding = Mutex<FeatureBinding?>(nil)
     private let tickets = Atomic<UInt64>(0)
 
@@ -67,84 +61,78 @@ final class RealtimeFallback: Sendable {
 
     /// The fallback's answer for `key`; a concurrent miss of the same key waits for the same one.
     func answer(_ key: String) async -> Answer {
-        while true {
-            let leads = flights.withLock { flights -> Bool in
-                if flights[key] != nil { return false }
-                flights[key] = []
-                return true
+        await withCheckedContinuation { continuation in answer(key) { continuation.resume(returning: $0) } }
+    }
+
+    /// `answer`, for a caller on an event loop: `reply` runs once, on whichever thread decided (an
+    /// executor thread, an event loop's timer, or the caller's own when refused at once).
+    func answer(_ key: String, reply: @escaping @Sendable (Answer) -> Void) {
+        let leads = flights.withLock { flights -> Bool in
+            if flights[key] != nil {
+                flights[key]!.append(reply)
+                return false
             }
-            if leads {
-                let answer = await guarded(key)
-                let followers = flights.withLock { $0.removeValue(forKey: key) ?? [] }
-                for follower in followers { follower.resume(returning: answer) }
-                return answer
-            }
-            let shared = await withCheckedContinuation {
-                (continuation: CheckedContinuation<Answer?, Never>) in
-                let joined = flights.withLock { flights -> Bool in
-                    guard flights[key] != nil else { return false }
-                    flights[key]!.append(Follower(continuation))
-                    return true
-                }
-                if !joined { continuation.resume(returning: nil) }  // the leader just finished: ask again
-            }
-            if let shared { return shared }
+            flights[key] = []
+            return true
+        }
+        guard leads else { return }
+        guarded(key) { [self] answer in
+            let followers = flights.withLock { $0.removeValue(forKey: key) ?? [] }
+            reply(answer)
+            for follower in followers { follower(answer) }
         }
     }
 
     /// Breaker, bulkhead and deadline around one query.
-    private func guarded(_ key: String) async -> Answer {
+    private func guarded(_ key: String, reply: @escaping @Sendable (Answer) -> Void) {
         let permitted = breaker.withLock { $0.event(.callRequested(at: Date())) }
         guard permitted == .permit else {
             metrics.fallback(job.name, .rejectedBreaker)
-            return .unavailable(reason: "the circuit breaker is open")
+            return reply(.unavailable(reason: "the circuit breaker is open"))
         }
-        return await withCheckedContinuation { (continuation: CheckedContinuation<Answer, Never>) in
-            let race = Mutex(FallbackDeadline())
-            let ticket = tickets.wrappingAdd(1, ordering: .relaxed).oldValue
-            let decide: @Sendable (FallbackDeadline.Event, Int) -> Void = { [self] event, cpuMicros in
-                let action = race.withLock { $0.event(event) }
-                guard let answer = record(action, event: event, cpuMicros: cpuMicros) else { return }
-                continuation.resume(returning: answer)
-            }
-            let timer = eventLoops.next().scheduleTask(
-                in: .nanoseconds(Int64(settings.timeout.totalSeconds * 1e9))
-            ) {
-                [self] in
-                decide(.expired, 0)
-                leaveQueue(ticket)
-            }
-            let start: @Sendable () -> Void = { [self] in
-                BlockingExecutor.shared.execute("prescore-fallback") { [self] in
-                    let cpuBefore = Self.threadCPUMicros()
-                    let event = query(key)
-                    let cpuMicros = Self.threadCPUMicros() - cpuBefore
-                    timer.cancel()
-                    if case .scored(let score) = event { writeBack(key, score) }
-                    decide(event, cpuMicros)
-                    finished()
-                }
-            }
-            let action = queue.withLock { queue -> Bulkhead.Action in
-                let action = queue.bulkhead.event(.arrived)
-                if action == .queue { queue.waiting.append((ticket, start)) }
-                return action
-            }
-            switch action {
-            case .run:
-                start()
-            case .queue:
-                break
-            default:
+        let race = Mutex(FallbackDeadline())
+        let ticket = tickets.wrappingAdd(1, ordering: .relaxed).oldValue
+        let decide: @Sendable (FallbackDeadline.Event, Int) -> Void = { [self] event, cpuMicros in
+            let action = race.withLock { $0.event(event) }
+            guard let answer = record(action, event: event, cpuMicros: cpuMicros) else { return }
+            reply(answer)
+        }
+        let timer = eventLoops.next().scheduleTask(
+            in: .nanoseconds(Int64(settings.timeout.totalSeconds * 1e9))
+        ) {
+            [self] in
+            decide(.expired, 0)
+            leaveQueue(ticket)
+        }
+        let start: @Sendable () -> Void = { [self] in
+            BlockingExecutor.shared.execute("prescore-fallback") { [self] in
+                let cpuBefore = Self.threadCPUMicros()
+                let event = query(key)
+                let cpuMicros = Self.threadCPUMicros() - cpuBefore
                 timer.cancel()
-                metrics.fallback(job.name, .rejectedBulkhead)
-                _ = race.withLock { $0.event(.failed("")) }
-                breaker.withLock { _ = $0.event(.callNotMade) }
-                continuation.resume(
-                    returning: .unavailable(
-                        reason: "\(settings.maxInFlight) fallbacks run and \(settings.maxQueued) wait already"
-                    ))
+                if case .scored(let score) = event { writeBack(key, score) }
+                decide(event, cpuMicros)
+                finished()
             }
+        }
+        let action = queue.withLock { queue -> Bulkhead.Action in
+            let action = queue.bulkhead.event(.arrived)
+            if action == .queue { queue.waiting.append((ticket, start)) }
+            return action
+        }
+        switch action {
+        case .run:
+            start()
+        case .queue:
+            break
+        default:
+            timer.cancel()
+            metrics.fallback(job.name, .rejectedBulkhead)
+            _ = race.withLock { $0.event(.failed("")) }
+            breaker.withLock { _ = $0.event(.callNotMade) }
+            reply(
+                .unavailable(
+                    reason: "\(settings.maxInFlight) fallbacks run and \(settings.maxQueued) wait already"))
         }
     }
 

@@ -14,9 +14,7 @@ struct ScoreRouteResponder<Fallback: HTTPResponder<BasicRequestContext>>: HTTPRe
             return try await router.respond(to: request, context: context)
         }
         let start = ContinuousClock.now
-        let missedIn = request.headers[ScoreService.missedInRunField].flatMap { Int64($0) }
-        let (response, source) = await ServeApplication.score(
-            service, job: job, rawKey: rawKey, missedIn: missedIn)
+        let (response, source) = await ServeApplication.score(service, job: job, rawKey: rawKey)
         service.metrics.request(.score, source: source, since: start)
         return response
     }

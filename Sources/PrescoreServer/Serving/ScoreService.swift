@@ -49,13 +49,9 @@ final class ScoreService: Sendable {
     }
 
     /// One key. In an experiment, an entity of arm `realtime` is scored fresh by the fallback,
-    /// and the answer is recorded as an exposure. `missedIn`: the run in which the event loop's
-    /// `HGET` found the key absent (`missedInRunField`); while that run is published, the lookup
-    /// is not made again.
-    func score(_ served: ServedJob, key: String, missedIn: Int64? = nil) async -> Lookup {
-        guard let experiment = served.experiment else {
-            return await stored(served, key: key, missedIn: missedIn)
-        }
+    /// and the answer is recorded as an exposure.
+    func score(_ served: ServedJob, key: String) async -> Lookup {
+        guard let experiment = served.experiment else { return await stored(served, key: key) }
         let start = ContinuousClock.now
         let arm = experiment.arm(of: key)
         let lookup = arm == .realtime ? await miss(served, key: key) : await stored(served, key: key)
@@ -64,10 +60,10 @@ final class ScoreService: Sendable {
     }
 
     /// The pointer (cached) and one `HGET`; on a miss, the fallback.
-    private func stored(_ served: ServedJob, key: String, missedIn: Int64? = nil) async -> Lookup {
+    private func stored(_ served: ServedJob, key: String) async -> Lookup {
         let job = served.job.definition
         do {
-            if let run = try await pointers.published(served.layout.pointerKey), run.runID != missedIn {
+            if let run = try await pointers.published(served.layout.pointerKey) {
                 let reply = try await redis.command("HGET", served.layout.bucketKey(ofKey: key, in: run), key)
                 if let answer = hit(served, key: key, run: run, reply: reply) { return .answer(answer) }
             }
@@ -167,11 +163,29 @@ final class ScoreService: Sendable {
     }
 
     private func miss(_ served: ServedJob, key: String) async -> Lookup {
-        let job = served.job
-        guard let fallback = served.fallback, let settings = job.definition.realtime else {
-            return .notFound("job \(job.name) has no score for this key")
+        await withCheckedContinuation { continuation in
+            miss(served, key: key) { continuation.resume(returning: $0) }
         }
-        switch await fallback.answer(key) {
+    }
+
+    /// `miss`, for a caller on an event loop (`ScoreHitHandler`): `reply` runs once, on any thread.
+    func miss(_ served: ServedJob, key: String, reply: @escaping @Sendable (Lookup) -> Void) {
+        guard let fallback = served.fallback else {
+            return reply(.notFound("job \(served.job.name) has no score for this key"))
+        }
+        fallback.answer(key) { [self] answer in
+            reply(lookup(answer, of: served, key: key, fallback: fallback))
+        }
+    }
+
+    /// What the fallback's answer is to the client: `realtime.on_failure` decides for a failure.
+    private func lookup(
+        _ answer: RealtimeFallback.Answer, of served: ServedJob, key: String, fallback: RealtimeFallback
+    )
+        -> Lookup
+    {
+        let job = served.job
+        switch answer {
         case .scored(let score, let cpuMicros):
             let now = Date().timeIntervalSince1970
             return .answer(
@@ -182,7 +196,7 @@ final class ScoreService: Sendable {
         case .notFound:
             return .notFound("job \(job.name) has no entity with this key")
         case .unavailable(let reason):
-            switch settings.onFailure {
+            switch fallback.settings.onFailure {
             case .defaultScore(let score):
                 return .answer(
                     ScoreAnswer(

@@ -7,7 +7,7 @@ import PrescorePostgres
 
 extension ServeApplication {
     /// `GET /v1/scores/{job}/{key}`; the key percent-decoded from the path.
-    static func score(_ service: ScoreService, job: String, rawKey: String, missedIn: Int64? = nil) async -> (
+    static func score(_ service: ScoreService, job: String, rawKey: String) async -> (
         Response, ScoreAnswer.Source?
     ) {
         guard let served = service.jobs[job] else {
@@ -17,16 +17,23 @@ extension ServeApplication {
             return (Problem.response(.badRequest, "the key is not valid percent-encoding"), nil)
         }
         if let problem = ScoreKey.problem(key) { return (Problem.response(.badRequest, problem), nil) }
-        let lookup = await service.score(served, key: key, missedIn: missedIn)
+        let lookup = await service.score(served, key: key)
         return (response(lookup), lookup.source)
     }
 
     static func response(_ lookup: ScoreService.Lookup) -> Response {
+        let (status, json, retryAfter) = answer(lookup)
+        return Problem.response(status, json: json, retryAfter: retryAfter)
+    }
+
+    /// What `response` is made of, for the event loop's path too (`ScoreHitHandler`): the status,
+    /// the JSON (a score, or a problem when the status is not 200) and the `Retry-After` seconds.
+    static func answer(_ lookup: ScoreService.Lookup) -> (HTTPResponse.Status, String, Int?) {
         switch lookup {
-        case .answer(let answer): Problem.json(answer.json)
-        case .notFound(let detail): Problem.response(.notFound, detail)
+        case .answer(let answer): (.ok, answer.json, nil)
+        case .notFound(let detail): (.notFound, Problem.json(.notFound, detail), nil)
         case .unavailable(let detail, let retryAfter):
-            Problem.response(.serviceUnavailable, detail, retryAfter: retryAfter)
+            (.serviceUnavailable, Problem.json(.serviceUnavailable, detail), retryAfter)
         }
     }
 
