@@ -14,8 +14,9 @@ import Synchronization
 /// were answered by `on_failure`.
 final class PostgresPool: @unchecked Sendable {
     // @unchecked Sendable: `idle`, `open`, `inUse`, `waiting` and `opening` are read and written
-    // only while `condition` is locked; the other properties are immutable. A `Pooled` connection is used by
-    // one thread at a time: the one that acquired it, until it releases it.
+    // only while `condition` is locked; the other properties are immutable. A `Pooled` connection
+    // is used by one thread at a time: the one that acquired it (or opened it in `warmUp`), until
+    // it releases it (or leaves it idle).
 
     final class Pooled: @unchecked Sendable {
         // @unchecked Sendable: handed from thread to thread only through the pool's lock.
@@ -124,6 +125,8 @@ final class PostgresPool: @unchecked Sendable {
                     try prepare(pooled)
                     return pooled
                 }
+                condition.lock()
+                // Under `condition` with `opening`: the worker that ends the warm-up sees every tally.
                 let summary = outcome.withLock { outcome in
                     switch pooled {
                     case .success: outcome.opened += 1
@@ -131,7 +134,6 @@ final class PostgresPool: @unchecked Sendable {
                     }
                     return outcome
                 }
-                condition.lock()
                 opening -= 1
                 switch pooled {
                 case .success(let pooled): idle.append(pooled)
