@@ -114,6 +114,36 @@ import Testing
         }
     }
 
+    /// PostgreSQL refusing connections when `serve` starts: hits are served, `/readyz` names
+    /// PostgreSQL, the warm-up says once what it could not open; once PostgreSQL is back, `serve`
+    /// is ready and a miss is scored (the pool opens on demand), without a restart.
+    @Test func postgresDownAtStartThenBack() throws {
+        try BatchRunFixture.with(extra: BatchRunFixture.realtime(timeout: "2s")) { fixture in
+            #expect(try fixture.run().status == 0)
+            try fixture.setSource(rows: 2_000)
+            let (proxy, proxied) = try fixture.databaseProxy()
+            defer { proxy.stop() }
+            proxy.cut()
+            let serve = try ServeProcess(fixture, databaseURL: proxied, more: ["--pool-size", "3"])
+            defer { _ = serve.stop() }
+            #expect(
+                poll(seconds: 20) {
+                    let ready = serve.get("/readyz")
+                    return ready?.status == 503 && ready?.body.contains("PostgreSQL") == true
+                }, "\(serve.output)")
+            #expect(
+                ServeProcess.object(serve.get("/v1/scores/\(fixture.job)/500"))["source"] as? String
+                    == "batch")
+            #expect(poll(seconds: 10) { serve.output.contains("opened 0 of 3 connections at start-up") })
+
+            proxy.resume()
+            #expect(serve.waitReady(), "\(serve.output)")
+            #expect(
+                ServeProcess.object(serve.get("/v1/scores/\(fixture.job)/1500"))["source"] as? String
+                    == "realtime")
+        }
+    }
+
     /// A run published while serving is served at once (the publish message), not after the
     /// pointer cache's 5 s safety net.
     @Test func aNewRunIsServedWithoutARestart() throws {
