@@ -195,6 +195,11 @@ import Testing
             let hit = RawHTTPConnection.get("/v1/scores/\(fixture.job)/7")
             #expect(connection.send(hit))
             #expect(connection.response()?.status == 200)
+            // A key this job (no fallback) has no score for: 404, answered on the event loop.
+            #expect(connection.send(RawHTTPConnection.get("/v1/scores/\(fixture.job)/5000")))
+            let absent = connection.response()
+            #expect(absent?.status == 404)
+            #expect(absent?.headers["content-type"] == "application/problem+json")
 
             try fixture.redis.command("CLIENT", "PAUSE", "5000", "ALL")
             #expect(connection.send(hit + RawHTTPConnection.get("/healthz") + hit))
