@@ -6,11 +6,12 @@ import PrescoreRedis
 /// Answers score hits on the event loop: a `GET /v1/scores/{job}/{key}` whose score is in the
 /// published run costs one `HGET` and one write, with no hop into Swift concurrency (that hop,
 /// NIOAsyncChannel's buffering and Hummingbird's request task made up a third of `serve`'s CPU a
-/// hit: 97–103 µs a hit before, 61–76 µs after, interleaved runs at 64 connections). Every other
-/// request, and any score request that is not a hit here (a miss, a Redis error, a job in an
-/// experiment, a pointer not cached or older than its expiry), goes on to Hummingbird unchanged,
-/// which answers it in full (a Redis that does not answer thus costs such a request its timeout
-/// twice).
+/// hit: 97–103 µs a hit before, 61–76 µs after, interleaved runs at 64 connections). A key the
+/// `HGET` finds absent is answered here too, by the job's fallback through a callback (or a 404):
+/// 260–317 µs of CPU a miss against 328–367 through Hummingbird. Every other request, and a
+/// score request not taken here (a Redis error, a job in an experiment, a pointer not cached or
+/// older than its expiry), goes on to Hummingbird unchanged, which answers it in full (a Redis
+/// that does not answer thus costs such a request its timeout twice).
 ///
 /// It sits after Hummingbird's `HTTPConnectionStateHandler`, so its answers pass through that
 /// handler: the idle timeout, graceful shutdown and request counting see them as any other.
