@@ -34,8 +34,8 @@ extension ScoreService {
         }
     }
 
-    /// The answer's JSON when `reply` holds the score, counted as a hit; nil otherwise (the full
-    /// path then counts and answers the miss).
+    /// The answer's JSON when `reply` holds the score, counted as a hit; nil otherwise (an absent
+    /// key is then a miss, `ScoreHitHandler` asks `miss`; anything else goes to the full path).
     func hitJSON(_ plan: HitPlan, reply: RedisReply) -> String? {
         hit(plan.served, key: plan.key, run: plan.run, reply: reply)?.json
     }
