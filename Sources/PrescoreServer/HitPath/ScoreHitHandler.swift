@@ -118,9 +118,7 @@ final class ScoreHitHandler: ChannelDuplexHandler, RemovableChannelHandler {
             let json = reply.flatMap { self.service.hitJSON(plan, reply: $0) }
             let action = self.state.lookedUp(answered: json != nil)
             if action == .answer, let json {
-                self.held = nil
-                self.answer(.ok, json: json, context: context)
-                self.service.metrics.request(.score, source: .batch, since: start)
+                self.answerHeld(.ok, json: json, source: .batch, since: start, context: context)
             } else {
                 self.forwardHeld(context: context, end: true)
             }
@@ -139,10 +137,10 @@ final class ScoreHitHandler: ChannelDuplexHandler, RemovableChannelHandler {
         answered.futureResult.assumeIsolated().whenSuccess { lookup in
             guard context.channel.isActive else { return self.drop() }
             _ = self.state.lookedUp(answered: true)
-            self.held = nil
             let (status, json, retryAfter) = ServeApplication.answer(lookup)
-            self.answer(status, json: json, retryAfter: retryAfter, context: context)
-            self.service.metrics.request(.score, source: lookup.source, since: start)
+            self.answerHeld(
+                status, json: json, retryAfter: retryAfter, source: lookup.source, since: start,
+                context: context)
             self.replayPending(context: context)
         }
     }
@@ -163,9 +161,12 @@ final class ScoreHitHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    private func answer(
-        _ status: HTTPResponse.Status, json: String, retryAfter: Int? = nil, context: ChannelHandlerContext
+    /// Answers the held request (a hit, or a miss the fallback answered) and counts it.
+    private func answerHeld(
+        _ status: HTTPResponse.Status, json: String, retryAfter: Int? = nil, source: ScoreAnswer.Source?,
+        since start: ContinuousClock.Instant, context: ChannelHandlerContext
     ) {
+        held = nil
         let body = context.channel.allocator.buffer(string: json)
         var fields = HTTPFields()
         fields.reserveCapacity(5)
@@ -178,6 +179,7 @@ final class ScoreHitHandler: ChannelDuplexHandler, RemovableChannelHandler {
             wrapOutboundOut(.head(HTTPResponse(status: status, headerFields: fields))), promise: nil)
         context.write(wrapOutboundOut(.body(body)), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        service.metrics.request(.score, source: source, since: start)
     }
 
     /// Goes on with what arrived during the lookup, until another lookup starts or nothing is

@@ -5,11 +5,11 @@ import PrescoreCore
 enum Problem {
     static func response(_ status: HTTPResponse.Status, _ detail: String, retryAfter: Int? = nil) -> Response
     {
-        response(status, json: json(status, detail), retryAfter: retryAfter)
+        response(status, json: body(status, detail), retryAfter: retryAfter)
     }
 
-    /// The body alone.
-    static func json(_ status: HTTPResponse.Status, _ detail: String) -> String {
+    /// The problem's JSON alone.
+    static func body(_ status: HTTPResponse.Status, _ detail: String) -> String {
         JSONText.object([
             ("type", .string("about:blank")), ("title", .string(status.reasonPhrase)),
             ("status", .number(status.code)), ("detail", .string(detail)),

@@ -31,9 +31,9 @@ extension ServeApplication {
     static func answer(_ lookup: ScoreService.Lookup) -> (HTTPResponse.Status, String, Int?) {
         switch lookup {
         case .answer(let answer): (.ok, answer.json, nil)
-        case .notFound(let detail): (.notFound, Problem.json(.notFound, detail), nil)
+        case .notFound(let detail): (.notFound, Problem.body(.notFound, detail), nil)
         case .unavailable(let detail, let retryAfter):
-            (.serviceUnavailable, Problem.json(.serviceUnavailable, detail), retryAfter)
+            (.serviceUnavailable, Problem.body(.serviceUnavailable, detail), retryAfter)
         }
     }
 
